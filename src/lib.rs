@@ -15,4 +15,5 @@ pub mod compose;
 pub mod diag;
 pub mod emit;
 pub mod k8s;
+pub mod lower;
 pub mod source;

@@ -7,6 +7,7 @@ pub mod dotenv;
 pub mod environment;
 pub mod interpolate;
 pub mod merge;
+pub mod model;
 pub mod node;
 pub mod ports;
 pub mod units;

@@ -21,8 +21,9 @@ pub struct Key {
     pub span: Span,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub enum Value {
+    #[default]
     Null,
     Bool(bool),
     Int(i64),
@@ -32,7 +33,7 @@ pub enum Value {
     Map(Vec<(Key, Node)>),
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Node {
     pub value: Value,
     pub span: Span,

@@ -1,0 +1,1 @@
+//! STUB (owner: workloads helper): the container spec of a service.

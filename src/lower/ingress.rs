@@ -1,0 +1,5 @@
+//! STUB (owner: network helper): Ingress on request.
+use super::{Ctx, Plan};
+use crate::k8s::Manifest;
+
+pub fn lower(_ctx: &mut Ctx, _plan: &Plan, _out: &mut Vec<Manifest>) {}

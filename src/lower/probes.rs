@@ -1,0 +1,1 @@
+//! STUB (owner: workloads helper): healthcheck -> readiness / startup / liveness probes.
