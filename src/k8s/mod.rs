@@ -4,6 +4,7 @@
 
 pub mod hash;
 pub mod names;
+pub mod quantity;
 
 use crate::source::Span;
 use serde_json::Value as Json;
