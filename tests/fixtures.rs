@@ -55,6 +55,13 @@ fn fixtures() {
             if let Err(problems) = common::selfcheck::check_stream(&stdout, &stderr) {
                 panic!("{name}: output self-check failed:\n{}", problems.join("\n"));
             }
+            if let Some(dump) = std::env::var_os("MANIFEST_DUMP") {
+                if !args.contains("--format") {
+                    let d = Path::new(&dump).join("fixtures");
+                    std::fs::create_dir_all(&d).expect("dump dir");
+                    std::fs::write(d.join(format!("{name}.yaml")), &stdout).expect("dump");
+                }
+            }
         }
         let snap = format!("args: {args}\nexit: {code}\n--- stdout\n{stdout}--- stderr\n{stderr}");
         let mut settings = insta::Settings::clone_current();

@@ -15,10 +15,6 @@ pub fn canonical(root: &mut Node, diags: &mut Vec<Diagnostic>) {
             service(&k.name, svc, diags);
         }
     }
-    for top in ["configs", "secrets"] {
-        // Nothing to canonicalise beyond what serde reads; kept for symmetry.
-        let _ = top;
-    }
 }
 
 fn key(name: &str, span: crate::source::Span) -> Key {
@@ -33,7 +29,64 @@ fn to_str_node(n: &Node) -> Option<Node> {
     n.scalar_string().map(|s| Node::str(s, n.span))
 }
 
+/// Duration-valued fields of a service (paths inside it).
+const DURATIONS: &[&[&str]] = &[
+    &["healthcheck", "interval"],
+    &["healthcheck", "timeout"],
+    &["healthcheck", "start_period"],
+    &["healthcheck", "start_interval"],
+    &["stop_grace_period"],
+    &["deploy", "update_config", "delay"],
+    &["deploy", "update_config", "monitor"],
+    &["deploy", "rollback_config", "delay"],
+    &["deploy", "rollback_config", "monitor"],
+    &["deploy", "restart_policy", "delay"],
+    &["deploy", "restart_policy", "window"],
+];
+
+/// Byte-size fields of a service.
+const BYTE_SIZES: &[&[&str]] = &[
+    &["mem_limit"],
+    &["mem_reservation"],
+    &["shm_size"],
+    &["deploy", "resources", "limits", "memory"],
+    &["deploy", "resources", "reservations", "memory"],
+];
+
+/// Durations and byte sizes are checked here, as compose-go checks them while decoding.
+fn check_units(name: &str, svc: &Node, diags: &mut Vec<Diagnostic>) {
+    for path in DURATIONS {
+        if let Some(n) = svc.pointer(path) {
+            if let Err(e) = units::duration_from_node(n) {
+                diags.push(
+                    Diagnostic::error(format!(
+                        "invalid duration for `{}` of service `{name}`: {e}",
+                        path.join(".")
+                    ))
+                    .at(n.span)
+                    .help("write durations like 30s, 1m30s, 1h or 500ms"),
+                );
+            }
+        }
+    }
+    for path in BYTE_SIZES {
+        if let Some(n) = svc.pointer(path) {
+            if let Err(e) = units::bytes_from_node(n) {
+                diags.push(
+                    Diagnostic::error(format!(
+                        "invalid byte size for `{}` of service `{name}`: {e}",
+                        path.join(".")
+                    ))
+                    .at(n.span)
+                    .help("write sizes like 512m, 1g, 256M or a number of bytes"),
+                );
+            }
+        }
+    }
+}
+
 fn service(name: &str, svc: &mut Node, diags: &mut Vec<Diagnostic>) {
+    check_units(name, svc, diags);
     let Some(entries) = svc.as_map_mut() else {
         return;
     };

@@ -8,7 +8,7 @@
 //! run reports as many as possible.
 
 use super::model::{ConfigObj, HostPath, Network, Project, SecretObj, Service, Volume};
-use super::node::{Node, Tag, Value};
+use super::node::{Node, Value};
 use super::{canon, dotenv, environment, interpolate, merge, schema, yaml};
 use crate::diag::Diagnostic;
 use crate::source::{FileId, Sources, Span};
@@ -160,7 +160,7 @@ impl Loader<'_> {
             });
         }
         let mut root = root?;
-        strip_tags(&mut root);
+        merge::resolve_tags(&mut root);
         merge::enforce_unicity(&mut root);
         if self.has_errors() {
             return None;
@@ -965,26 +965,6 @@ impl Loader<'_> {
             return HostPath::Dir { files, other };
         }
         HostPath::Missing
-    }
-}
-
-/// Remove `!reset` entries and clear `!override` tags left in a single file.
-fn strip_tags(n: &mut Node) {
-    n.tag = Tag::None;
-    match &mut n.value {
-        Value::Map(m) => {
-            m.retain(|(_, v)| v.tag != Tag::Reset);
-            for (_, v) in m.iter_mut() {
-                strip_tags(v);
-            }
-        }
-        Value::Seq(s) => {
-            s.retain(|v| v.tag != Tag::Reset);
-            for v in s.iter_mut() {
-                strip_tags(v);
-            }
-        }
-        _ => {}
     }
 }
 
