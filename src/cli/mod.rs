@@ -156,7 +156,8 @@ pub fn run() -> i32 {
 }
 
 fn load_options(f: &FrontArgs) -> Result<LoadOptions, String> {
-    let cwd = std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
     let env: BTreeMap<String, String> = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .collect();
@@ -257,7 +258,9 @@ fn build(opts: &LoadOptions, a: &BuildArgs) -> i32 {
     };
     for svc in a.scale.iter().map(|(s, _)| s) {
         if !project.services.contains_key(svc) {
-            diags.push(Diagnostic::error(format!("--scale names unknown service `{svc}`")));
+            diags.push(Diagnostic::error(format!(
+                "--scale names unknown service `{svc}`"
+            )));
         }
     }
     let lowered = lower::lower(&project, &lopts);
@@ -310,11 +313,17 @@ fn build(opts: &LoadOptions, a: &BuildArgs) -> i32 {
             Ok(outcome) if outcome.is_fresh() => 0,
             Ok(outcome) => {
                 print!("{}", outcome.diff());
-                eprintln!("error: the output at {} is stale; run without --check to update it", a.output.as_deref().unwrap_or(""));
+                eprintln!(
+                    "error: the output at {} is stale; run without --check to update it",
+                    a.output.as_deref().unwrap_or("")
+                );
                 1
             }
             Err(e) => {
-                eprintln!("error: cannot compare with {}: {e}", a.output.as_deref().unwrap_or(""));
+                eprintln!(
+                    "error: cannot compare with {}: {e}",
+                    a.output.as_deref().unwrap_or("")
+                );
                 1
             }
         };
@@ -322,7 +331,10 @@ fn build(opts: &LoadOptions, a: &BuildArgs) -> i32 {
     match emit::write::write_atomic(&target, &files) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: cannot write {}: {e}", a.output.as_deref().unwrap_or(""));
+            eprintln!(
+                "error: cannot write {}: {e}",
+                a.output.as_deref().unwrap_or("")
+            );
             1
         }
     }

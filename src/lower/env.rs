@@ -45,7 +45,7 @@
 //! and no checksum entry is added.
 
 use super::{Ctx, Plan};
-use crate::k8s::Manifest;
+use crate::k8s::{hash, Manifest};
 use k8s_openapi::api::core::v1::{
     ConfigMap, ConfigMapEnvSource, ConfigMapKeySelector, EnvFromSource, EnvVar, EnvVarSource,
     Secret, SecretEnvSource, SecretKeySelector,
@@ -199,15 +199,15 @@ impl Content {
 }
 
 /// The object name for `base`: `base` itself, or with `--hash-suffix`
-/// `<base>-<kustomize hash>` computed as kustomize's `configMapGenerator` /
-/// `secretGenerator` would for an object named `base` with this content.
+/// `<base>-<kustomize hash>` as kustomize's `configMapGenerator` / `secretGenerator`
+/// would suffix an object with this content.
 pub fn suffixed_name(ctx: &Ctx, kind: Kind, base: &str, content: &Content) -> String {
     if !ctx.opts.hash_suffix {
         return base.to_string();
     }
     let hash = match kind {
-        Kind::ConfigMap => kustomize::configmap_hash(base, &content.text, &b64_map(&content.bytes)),
-        Kind::Secret => kustomize::secret_hash(base, "Opaque", &b64_map(&content.bytes)),
+        Kind::ConfigMap => hash::configmap_hash(&content.text, &b64_map(&content.bytes)),
+        Kind::Secret => hash::secret_hash("Opaque", &b64_map(&content.bytes)),
     };
     format!("{base}-{hash}")
 }
@@ -450,129 +450,6 @@ pub fn lower(ctx: &mut Ctx, plan: &mut Plan, out: &mut Vec<Manifest>) {
         });
     }
     plan.pod.env.extend(literals);
-}
-
-/// kustomize's name-suffix hash (`api/hasher`): SHA-256 of Go's `json.Marshal` of
-/// `{kind, name, data[, binaryData]}` (ConfigMap) or `{kind, name, type, data}`
-/// (Secret, base64 values), first 10 hex digits with `0 1 3 a e` mapped to
-/// `g h k m t`.
-///
-/// TEMPORARY private fallback until `crate::k8s::hash` (emit helper) is on main; then
-/// call that instead. Note kustomize includes the object name in the hash.
-mod kustomize {
-    use sha2::{Digest, Sha256};
-    use std::collections::BTreeMap;
-
-    pub fn configmap_hash(
-        name: &str,
-        data: &BTreeMap<String, String>,
-        binary_data: &BTreeMap<String, String>,
-    ) -> String {
-        // Keys of Go maps marshal in sorted order: binaryData, data, kind, name.
-        let mut s = String::from("{");
-        if !binary_data.is_empty() {
-            s.push_str("\"binaryData\":");
-            s.push_str(&go_map(binary_data));
-            s.push(',');
-        }
-        s.push_str("\"data\":");
-        s.push_str(&data_or_empty(data));
-        s.push_str(",\"kind\":\"ConfigMap\",\"name\":");
-        s.push_str(&go_string(name));
-        s.push('}');
-        encode(&s)
-    }
-
-    pub fn secret_hash(name: &str, type_: &str, data: &BTreeMap<String, String>) -> String {
-        let s = format!(
-            "{{\"data\":{},\"kind\":\"Secret\",\"name\":{},\"type\":{}}}",
-            data_or_empty(data),
-            go_string(name),
-            go_string(type_)
-        );
-        encode(&s)
-    }
-
-    /// kustomize reads an absent `data` as the empty string.
-    fn data_or_empty(m: &BTreeMap<String, String>) -> String {
-        if m.is_empty() {
-            "\"\"".into()
-        } else {
-            go_map(m)
-        }
-    }
-
-    fn go_map(m: &BTreeMap<String, String>) -> String {
-        let mut s = String::from("{");
-        for (i, (k, v)) in m.iter().enumerate() {
-            if i > 0 {
-                s.push(',');
-            }
-            s.push_str(&go_string(k));
-            s.push(':');
-            s.push_str(&go_string(v));
-        }
-        s.push('}');
-        s
-    }
-
-    /// A JSON string as Go's encoder writes it (HTML-safe escaping).
-    fn go_string(v: &str) -> String {
-        let json = serde_json::Value::String(v.to_string()).to_string();
-        json.replace('<', "\\u003c")
-            .replace('>', "\\u003e")
-            .replace('&', "\\u0026")
-            .replace('\u{2028}', "\\u2028")
-            .replace('\u{2029}', "\\u2029")
-    }
-
-    fn encode(json: &str) -> String {
-        let digest = Sha256::digest(json.as_bytes());
-        super::hex(&digest)
-            .chars()
-            .take(10)
-            .map(|c| match c {
-                '0' => 'g',
-                '1' => 'h',
-                '3' => 'k',
-                'a' => 'm',
-                'e' => 't',
-                c => c,
-            })
-            .collect()
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        fn m(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-        }
-
-        /// Values from kustomize's own tests (api/hasher/hasher_test.go).
-        #[test]
-        fn matches_kustomize() {
-            assert_eq!(configmap_hash("", &m(&[]), &m(&[])), "6ct58987ht");
-            assert_eq!(
-                configmap_hash("", &m(&[("one", "")]), &m(&[])),
-                "9g67k2htb6"
-            );
-            assert_eq!(
-                configmap_hash("", &m(&[]), &m(&[("one", "")])),
-                "6mtk2m274t"
-            );
-            assert_eq!(
-                configmap_hash("", &m(&[("one", "")]), &m(&[("two", "")])),
-                "698h7c7t9m"
-            );
-            assert_eq!(secret_hash("", "my-type", &m(&[])), "5gmgkf8578");
-            assert_eq!(secret_hash("", "my-type", &m(&[("one", "")])), "74bd68bm66");
-        }
-    }
 }
 
 #[cfg(test)]

@@ -166,9 +166,12 @@ fn classify_bind(project: &Project, path: &str, read_only: bool) -> Bind {
     }
     match host_path(project, path) {
         Some(HostPath::File(_)) => Bind::Config,
-        Some(HostPath::Dir { files, .. }) if files.is_empty() => Bind::Data("is empty"),
-        Some(HostPath::Dir { .. }) if !read_only => Bind::Data("is mounted read-write"),
+        Some(HostPath::Dir { files, .. }) if files.is_empty() => Bind::Data("is an empty directory"),
+        Some(HostPath::Dir { .. }) if !read_only => Bind::Data("is a directory mounted read-write"),
         Some(HostPath::Dir { .. }) => Bind::Config,
+        Some(HostPath::TooLarge(_)) if !read_only => {
+            Bind::Data("is larger than a ConfigMap can hold and mounted read-write")
+        }
         Some(HostPath::TooLarge(n)) => Bind::TooLarge(*n),
         Some(HostPath::Missing) | Some(HostPath::Outside) | None => Bind::Data("does not exist"),
     }
@@ -416,7 +419,7 @@ pub fn lower(ctx: &mut Ctx, plan: &mut Plan, out: &mut Vec<Manifest>) {
         let mut ignored: Vec<&str> = Vec::new();
         for opt in opts.split(',').map(str::trim).filter(|o| !o.is_empty()) {
             if let Some(s) = opt.strip_prefix("size=") {
-                match parse_bytes(s) {
+                match crate::compose::units::parse_bytes(s) {
                     Ok(b) => size = Some(b),
                     Err(e) => {
                         ctx.warn(span, format!("tmpfs `{target}`: {e}: no size limit"));
@@ -587,7 +590,7 @@ fn bind(
         };
         ctx.warn(
             span,
-            format!("bind-mounted directory `{src}` {why}, so it holds data, not configuration: it becomes PersistentVolumeClaim `{pvc}`, and its contents are not copied"),
+            format!("bind mount `{src}` {why}, so it holds data, not configuration: it becomes PersistentVolumeClaim `{pvc}`, and its contents are not copied"),
         )
         .help = Some("copy existing data in after deploying (kubectl cp), bake it into the image, or mount a directory of configuration files read-only (`:ro`) to ship them as a ConfigMap".into());
         claim(
@@ -854,38 +857,6 @@ pub fn lower_shared(ctx: &mut Ctx, out: &mut Vec<Manifest>) {
     }
 }
 
-/// Compose byte sizes (`64m`, `1.5g`, `100kb`; binary units, as docker/go-units'
-/// `RAMInBytes`).
-///
-/// TEMPORARY private fallback until `crate::compose::units::parse_bytes` is on main.
-fn parse_bytes(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let end = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(end);
-    let unit = unit.trim_start().to_ascii_lowercase();
-    let unit = unit
-        .strip_suffix("ib")
-        .or_else(|| unit.strip_suffix('b'))
-        .unwrap_or(&unit);
-    let shift = match unit {
-        "" => 0,
-        "k" => 10,
-        "m" => 20,
-        "g" => 30,
-        "t" => 40,
-        "p" => 50,
-        _ => return Err(format!("`{s}` is not a size")),
-    };
-    let value: f64 = num.parse().map_err(|_| format!("`{s}` is not a size"))?;
-    let bytes = value * (1u64 << shift) as f64;
-    if !(0.0..1.8e19).contains(&bytes) {
-        return Err(format!("`{s}` is out of range"));
-    }
-    Ok(bytes as u64)
-}
-
 /// Content of a ConfigMap built from bind-mounted files, exposed for tests.
 #[cfg(test)]
 fn content_of(project: &Project, path: &str) -> Option<super::env::Content> {
@@ -930,22 +901,6 @@ mod tests {
         ] {
             assert_eq!(path_stem(input), want);
         }
-    }
-
-    #[test]
-    fn parse_bytes_table() {
-        for (input, want) in [
-            ("64m", 64 << 20),
-            ("1g", 1 << 30),
-            ("100kb", 100 << 10),
-            ("1.5k", 1536),
-            ("10", 10),
-            ("2GiB", 2 << 30),
-        ] {
-            assert_eq!(parse_bytes(input), Ok(want), "{input}");
-        }
-        assert!(parse_bytes("abc").is_err());
-        assert!(parse_bytes("1x").is_err());
     }
 
     fn plan_for<'a>(svc: &'a Service, kind: WorkloadKind) -> Plan<'a> {
