@@ -61,7 +61,12 @@ fn main() {
         t_floor.push(t.elapsed());
         std::hint::black_box((v, floor_out));
     }
-    let (l, w, e, f) = (median(t_load), median(t_lower), median(t_emit), median(t_floor));
+    let (l, w, e, f) = (
+        median(t_load),
+        median(t_lower),
+        median(t_emit),
+        median(t_floor),
+    );
     let ours = l + w + e;
     println!(
         "{}: in {} B, out {} B | load {:.2} ms, lower {:.2} ms, emit {:.2} ms, total {:.2} ms | floor {:.2} ms | ratio {:.2}",

@@ -45,7 +45,12 @@ pub fn sort_keys(v: Json) -> Json {
         Json::Object(m) => {
             let mut entries: Vec<(String, Json)> = m.into_iter().collect();
             entries.sort_by(|a, b| a.0.cmp(&b.0));
-            Json::Object(entries.into_iter().map(|(k, v)| (k, sort_keys(v))).collect())
+            Json::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, sort_keys(v)))
+                    .collect(),
+            )
         }
         Json::Array(a) => Json::Array(a.into_iter().map(sort_keys).collect()),
         other => other,

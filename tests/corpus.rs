@@ -14,7 +14,9 @@ fn corpus_dirs() -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     let mut stack = vec![root];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -53,7 +55,11 @@ fn corpus_compiles() {
     let dump = std::env::var_os("MANIFEST_DUMP").map(PathBuf::from);
     let mut failures = Vec::new();
     for dir in &dirs {
-        let name = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let name = dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let (code, _, stderr) = run(dir, &["config"]);
         if code != 0 {
             failures.push(format!("{name}: config exited {code}:\n{stderr}"));
@@ -79,13 +85,21 @@ fn corpus_compiles() {
             }
             let hdir = d.join("kustomize-hash").join(&name);
             let h = hdir.to_string_lossy().into_owned();
-            let (code, _, stderr) =
-                run(dir, &["build", "--hash-suffix", "--format", "kustomize", "-o", &h]);
+            let (code, _, stderr) = run(
+                dir,
+                &["build", "--hash-suffix", "--format", "kustomize", "-o", &h],
+            );
             if code != 0 {
-                failures.push(format!("{name}: kustomize --hash-suffix exited {code}:\n{stderr}"));
+                failures.push(format!(
+                    "{name}: kustomize --hash-suffix exited {code}:\n{stderr}"
+                ));
             }
         }
     }
-    println!("corpus: {} passed, {} failed", dirs.len() - failures.len(), failures.len());
+    println!(
+        "corpus: {} passed, {} failed",
+        dirs.len() - failures.len(),
+        failures.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

@@ -11,17 +11,25 @@ use std::process::{Command, Stdio};
 
 fn run_fixture(dir: &Path) -> (String, i32, String, String) {
     let args_text = std::fs::read_to_string(dir.join("args")).unwrap_or_default();
-    let args = shell_words::split(args_text.trim()).expect("args file must split like a shell line");
+    let args =
+        shell_words::split(args_text.trim()).expect("args file must split like a shell line");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_compose2k8s"));
     cmd.args(&args).current_dir(dir).env_clear();
     if let Ok(env) = std::fs::read_to_string(dir.join("env")) {
-        for line in env.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+        for line in env
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        {
             let (k, v) = line.split_once('=').unwrap_or((line, ""));
             cmd.env(k, v);
         }
     }
     let stdin = std::fs::read(dir.join("stdin")).ok();
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("binary runs");
     if let Some(input) = stdin {
@@ -42,7 +50,11 @@ fn run_fixture(dir: &Path) -> (String, i32, String, String) {
 fn fixtures() {
     insta::glob!("../fixtures", "*/args", |path| {
         let dir = path.parent().expect("fixture folder");
-        let name = dir.file_name().expect("name").to_string_lossy().into_owned();
+        let name = dir
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
         let (args, code, stdout, stderr) = run_fixture(dir);
         assert!(
             !stdout.contains("panicked") && !stderr.contains("panicked"),
@@ -51,7 +63,12 @@ fn fixtures() {
         if name.starts_with("err-") {
             assert_ne!(code, 0, "{name}: an err- fixture must fail");
         }
-        if code == 0 && args.split_whitespace().any(|a| a == "build" || a == "convert") && !args.contains("-o") {
+        if code == 0
+            && args
+                .split_whitespace()
+                .any(|a| a == "build" || a == "convert")
+            && !args.contains("-o")
+        {
             if let Err(problems) = common::selfcheck::check_stream(&stdout, &stderr) {
                 panic!("{name}: output self-check failed:\n{}", problems.join("\n"));
             }
@@ -79,12 +96,20 @@ fn fixtures() {
 fn no_orphan_snapshots() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut orphans = Vec::new();
-    for e in std::fs::read_dir(root.join("snapshots")).expect("snapshots/").flatten() {
+    for e in std::fs::read_dir(root.join("snapshots"))
+        .expect("snapshots/")
+        .flatten()
+    {
         let f = e.file_name().to_string_lossy().into_owned();
-        let Some(case) = f.strip_suffix(".snap") else { continue };
+        let Some(case) = f.strip_suffix(".snap") else {
+            continue;
+        };
         if !root.join("fixtures").join(case).join("args").is_file() {
             orphans.push(f);
         }
     }
-    assert!(orphans.is_empty(), "snapshots without a fixture: {orphans:?}");
+    assert!(
+        orphans.is_empty(),
+        "snapshots without a fixture: {orphans:?}"
+    );
 }

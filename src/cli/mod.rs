@@ -11,7 +11,6 @@ use compose2k8s::source::Sources;
 use compose2k8s::{config_view, load, LoadOptions};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -156,7 +155,8 @@ pub fn run() -> i32 {
 }
 
 fn load_options(f: &FrontArgs) -> Result<LoadOptions, String> {
-    let cwd = std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
     let env: BTreeMap<String, String> = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .collect();
@@ -257,7 +257,9 @@ fn build(opts: &LoadOptions, a: &BuildArgs) -> i32 {
     };
     for svc in a.scale.iter().map(|(s, _)| s) {
         if !project.services.contains_key(svc) {
-            diags.push(Diagnostic::error(format!("--scale names unknown service `{svc}`")));
+            diags.push(Diagnostic::error(format!(
+                "--scale names unknown service `{svc}`"
+            )));
         }
     }
     let lowered = lower::lower(&project, &lopts);
@@ -307,14 +309,20 @@ fn build(opts: &LoadOptions, a: &BuildArgs) -> i32 {
     }
     if a.check {
         return match emit::write::check(&target, &files) {
-            Ok(outcome) if outcome.is_fresh() => 0,
+            Ok(outcome) if outcome.is_up_to_date() => 0,
             Ok(outcome) => {
-                print!("{}", outcome.diff());
-                eprintln!("error: the output at {} is stale; run without --check to update it", a.output.as_deref().unwrap_or(""));
+                print!("{}", outcome.diff);
+                eprintln!(
+                    "error: the output at {} is stale; run without --check to update it",
+                    a.output.as_deref().unwrap_or("")
+                );
                 1
             }
             Err(e) => {
-                eprintln!("error: cannot compare with {}: {e}", a.output.as_deref().unwrap_or(""));
+                eprintln!(
+                    "error: cannot compare with {}: {e}",
+                    a.output.as_deref().unwrap_or("")
+                );
                 1
             }
         };
@@ -322,7 +330,10 @@ fn build(opts: &LoadOptions, a: &BuildArgs) -> i32 {
     match emit::write::write_atomic(&target, &files) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: cannot write {}: {e}", a.output.as_deref().unwrap_or(""));
+            eprintln!(
+                "error: cannot write {}: {e}",
+                a.output.as_deref().unwrap_or("")
+            );
             1
         }
     }

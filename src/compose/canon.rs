@@ -95,7 +95,10 @@ fn service(name: &str, svc: &mut Node, diags: &mut Vec<Diagnostic>) {
             "build" => {
                 if let Value::Str(s) = &v.value {
                     let span = v.span;
-                    *v = Node::map(vec![(key("context", span), Node::str(s.clone(), span))], span);
+                    *v = Node::map(
+                        vec![(key("context", span), Node::str(s.clone(), span))],
+                        span,
+                    );
                 }
                 if let Some(args) = v.get_mut("args") {
                     to_mapping(args, '=');
@@ -121,7 +124,10 @@ fn service(name: &str, svc: &mut Node, diags: &mut Vec<Diagnostic>) {
                     let span = v.span;
                     let m = items
                         .iter()
-                        .filter_map(|i| i.scalar_string().map(|s| (key(&s, i.span), Node::null(i.span))))
+                        .filter_map(|i| {
+                            i.scalar_string()
+                                .map(|s| (key(&s, i.span), Node::null(i.span)))
+                        })
                         .collect();
                     *v = Node::map(m, span);
                 }
@@ -132,7 +138,10 @@ fn service(name: &str, svc: &mut Node, diags: &mut Vec<Diagnostic>) {
                     if let Value::Str(s) = &test.value {
                         let span = test.span;
                         *test = Node::new(
-                            Value::Seq(vec![Node::str("CMD-SHELL", span), Node::str(s.clone(), span)]),
+                            Value::Seq(vec![
+                                Node::str("CMD-SHELL", span),
+                                Node::str(s.clone(), span),
+                            ]),
                             span,
                         );
                     }
@@ -251,8 +260,13 @@ fn extra_hosts(v: &mut Node, diags: &mut Vec<Diagnostic>) {
     let span = v.span;
     let mut out: Vec<(Key, Node)> = Vec::new();
     let mut push = |host: &str, ip: Node, kspan| {
-        if let Some((_, Node { value: Value::Seq(list), .. })) =
-            out.iter_mut().find(|(k, _)| k.name == host)
+        if let Some((
+            _,
+            Node {
+                value: Value::Seq(list),
+                ..
+            },
+        )) = out.iter_mut().find(|(k, _)| k.name == host)
         {
             list.push(ip);
         } else {
@@ -267,7 +281,11 @@ fn extra_hosts(v: &mut Node, diags: &mut Vec<Diagnostic>) {
                 // `host=ip` (preferred) or `host:ip` (ip may itself contain `:`).
                 let split = s.split_once('=').or_else(|| s.split_once(':'));
                 match split {
-                    Some((h, ip)) => push(h, Node::str(ip.trim_start_matches('[').trim_end_matches(']'), i.span), i.span),
+                    Some((h, ip)) => push(
+                        h,
+                        Node::str(ip.trim_start_matches('[').trim_end_matches(']'), i.span),
+                        i.span,
+                    ),
                     None => diags.push(
                         Diagnostic::error(format!("invalid extra_hosts entry \"{s}\""))
                             .at(i.span)
@@ -312,7 +330,10 @@ fn env_file(v: &mut Node) {
             Value::Str(s) => Node::map(
                 vec![
                     (key("path", i.span), Node::str(s, i.span)),
-                    (key("required", i.span), Node::new(Value::Bool(true), i.span)),
+                    (
+                        key("required", i.span),
+                        Node::new(Value::Bool(true), i.span),
+                    ),
                 ],
                 i.span,
             ),
@@ -330,7 +351,14 @@ fn ports_(v: &mut Node, diags: &mut Vec<Diagnostic>) {
         match &i.value {
             Value::Map(_) => {
                 let mut m = i.clone();
-                for f in ["published", "host_ip", "name", "app_protocol", "mode", "protocol"] {
+                for f in [
+                    "published",
+                    "host_ip",
+                    "name",
+                    "app_protocol",
+                    "mode",
+                    "protocol",
+                ] {
                     if let Some(n) = m.get_mut(f) {
                         if let Some(s) = to_str_node(n) {
                             *n = s;
@@ -346,7 +374,9 @@ fn ports_(v: &mut Node, diags: &mut Vec<Diagnostic>) {
                 out.push(m);
             }
             _ => {
-                let Some(spec) = i.scalar_string() else { continue };
+                let Some(spec) = i.scalar_string() else {
+                    continue;
+                };
                 match ports::parse_port(&spec) {
                     Ok(list) => {
                         for p in list {
@@ -367,7 +397,9 @@ fn ports_(v: &mut Node, diags: &mut Vec<Diagnostic>) {
 }
 
 fn volumes_(v: &mut Node, diags: &mut Vec<Diagnostic>) {
-    let Value::Seq(items) = &mut v.value else { return };
+    let Value::Seq(items) = &mut v.value else {
+        return;
+    };
     for i in items.iter_mut() {
         match &i.value {
             Value::Str(spec) => match volumes::parse_volume(spec) {
@@ -412,8 +444,14 @@ fn depends_on(v: &mut Node) {
                         key(&s, i.span),
                         Node::map(
                             vec![
-                                (key("condition", i.span), Node::str("service_started", i.span)),
-                                (key("required", i.span), Node::new(Value::Bool(true), i.span)),
+                                (
+                                    key("condition", i.span),
+                                    Node::str("service_started", i.span),
+                                ),
+                                (
+                                    key("required", i.span),
+                                    Node::new(Value::Bool(true), i.span),
+                                ),
                             ],
                             i.span,
                         ),
@@ -440,11 +478,16 @@ fn depends_on(v: &mut Node) {
 }
 
 fn file_refs(v: &mut Node) {
-    let Value::Seq(items) = &mut v.value else { return };
+    let Value::Seq(items) = &mut v.value else {
+        return;
+    };
     for i in items.iter_mut() {
         if let Value::Str(s) = &i.value {
             let span = i.span;
-            *i = Node::map(vec![(key("source", span), Node::str(s.clone(), span))], span);
+            *i = Node::map(
+                vec![(key("source", span), Node::str(s.clone(), span))],
+                span,
+            );
         } else if let Some(m) = i.as_map_mut() {
             for (k, val) in m.iter_mut() {
                 if matches!(k.name.as_str(), "uid" | "gid" | "target") {

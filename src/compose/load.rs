@@ -71,6 +71,8 @@ struct Loader<'a> {
     env: BTreeMap<String, String>,
     /// Absolute project directory.
     project_dir: PathBuf,
+    /// Services whose `extends` chain already failed (reported once).
+    extends_failed: BTreeSet<(PathBuf, String)>,
     /// Parsed + interpolated trees by absolute path (for `extends` of other files).
     parsed: BTreeMap<PathBuf, Option<(FileId, Node)>>,
 }
@@ -82,6 +84,7 @@ pub fn load(opts: &LoadOptions) -> Loaded {
         diags: Vec::new(),
         env: BTreeMap::new(),
         project_dir: opts.cwd.clone(),
+        extends_failed: BTreeSet::new(),
         parsed: BTreeMap::new(),
     };
     let project = l.run();
@@ -168,9 +171,8 @@ impl Loader<'_> {
 
         let json = root.to_json();
         schema::validate(&root, &json, &mut self.diags);
-        if self.has_errors() {
-            return None;
-        }
+        // Short-syntax errors (ports, volumes, durations...) are reported even when the
+        // schema found problems, so one run shows as many as possible.
         canon::canonical(&mut root, &mut self.diags);
         if self.has_errors() {
             return None;
@@ -194,13 +196,24 @@ impl Loader<'_> {
                 .get("COMPOSE_PATH_SEPARATOR")
                 .and_then(|s| s.chars().next())
                 .unwrap_or(':');
-            cf.split(sep).filter(|s| !s.is_empty()).map(String::from).collect()
+            cf.split(sep)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
         } else {
             let mut dir = Some(cwd.as_path());
             while let Some(d) = dir {
-                if let Some(found) = DEFAULT_FILES.iter().map(|f| d.join(f)).find(|p| p.is_file()) {
+                if let Some(found) = DEFAULT_FILES
+                    .iter()
+                    .map(|f| d.join(f))
+                    .find(|p| p.is_file())
+                {
                     let mut v = vec![Some(found)];
-                    if let Some(o) = OVERRIDE_FILES.iter().map(|f| d.join(f)).find(|p| p.is_file()) {
+                    if let Some(o) = OVERRIDE_FILES
+                        .iter()
+                        .map(|f| d.join(f))
+                        .find(|p| p.is_file())
+                    {
                         v.push(Some(o));
                     }
                     return Some(v);
@@ -221,7 +234,13 @@ impl Loader<'_> {
         Some(
             given
                 .into_iter()
-                .map(|f| if f == "-" { None } else { Some(normalize(&cwd.join(f))) })
+                .map(|f| {
+                    if f == "-" {
+                        None
+                    } else {
+                        Some(normalize(&cwd.join(f)))
+                    }
+                })
                 .collect(),
         )
     }
@@ -229,7 +248,8 @@ impl Loader<'_> {
     /// Read a text file with the checks every input file gets.
     fn read_text(&mut self, path: &Path, what: &str, at: Option<Span>) -> Option<String> {
         let shown = self.display(path);
-        let fail = |msg: String, help: &str| Diagnostic::error(msg).at_opt(at).help(help.to_string());
+        let fail =
+            |msg: String, help: &str| Diagnostic::error(msg).at_opt(at).help(help.to_string());
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -240,7 +260,10 @@ impl Loader<'_> {
                 return None;
             }
             Err(e) => {
-                self.err(fail(format!("cannot read {what} `{shown}`: {e}"), "check the file's permissions"));
+                self.err(fail(
+                    format!("cannot read {what} `{shown}`: {e}"),
+                    "check the file's permissions",
+                ));
                 return None;
             }
         };
@@ -264,7 +287,10 @@ impl Loader<'_> {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) => {
-                self.err(fail(format!("cannot read {what} `{shown}`: {e}"), "check the file's permissions"));
+                self.err(fail(
+                    format!("cannot read {what} `{shown}`: {e}"),
+                    "check the file's permissions",
+                ));
                 return None;
             }
         };
@@ -274,7 +300,10 @@ impl Loader<'_> {
                 let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
                 let line = upto.iter().filter(|&&b| b == b'\n').count() + 1;
                 let col = upto.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
-                let id = self.sources.add(shown.clone(), String::from_utf8_lossy(e.as_bytes()).into_owned());
+                let id = self.sources.add(
+                    shown.clone(),
+                    String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                );
                 self.err(
                     Diagnostic::error(format!("{what} `{shown}` is not valid UTF-8"))
                         .at(Span::new(id, line as u32, col as u32, 1))
@@ -402,7 +431,9 @@ impl Loader<'_> {
     /// Apply `include:` of a file tree: load each included project and add its
     /// resources. `stack` holds the files being included, for cycle detection.
     fn includes(&mut self, tree: &mut Node, base: &Path, stack: &mut Vec<PathBuf>) {
-        let Some(inc) = tree.remove("include") else { return };
+        let Some(inc) = tree.remove("include") else {
+            return;
+        };
         let items: Vec<Node> = match inc.value {
             Value::Seq(items) => items,
             _ => {
@@ -415,7 +446,10 @@ impl Loader<'_> {
                 Value::Str(_) => (vec![item.clone()], None, item.span),
                 Value::Map(_) => {
                     let paths = match item.get("path") {
-                        Some(Node { value: Value::Seq(p), .. }) => p.clone(),
+                        Some(Node {
+                            value: Value::Seq(p),
+                            ..
+                        }) => p.clone(),
                         Some(p) => vec![p.clone()],
                         None => {
                             self.err(
@@ -424,7 +458,9 @@ impl Loader<'_> {
                             continue;
                         }
                     };
-                    let pd = item.get("project_directory").and_then(|n| n.scalar_string());
+                    let pd = item
+                        .get("project_directory")
+                        .and_then(|n| n.scalar_string());
                     (paths, pd, item.span)
                 }
                 _ => {
@@ -438,7 +474,9 @@ impl Loader<'_> {
             let mut sub: Option<Node> = None;
             let mut first_dir: Option<PathBuf> = None;
             for p in paths {
-                let Some(rel) = p.scalar_string() else { continue };
+                let Some(rel) = p.scalar_string() else {
+                    continue;
+                };
                 let path = normalize(&base.join(&rel));
                 if stack.contains(&path) {
                     let chain: Vec<String> = stack.iter().map(|p| self.display(p)).collect();
@@ -453,23 +491,25 @@ impl Loader<'_> {
                     );
                     continue;
                 }
-                let Some((_, mut t)) = self.parse_file(&path, Some(p.span)) else { continue };
+                let Some((_, mut t)) = self.parse_file(&path, Some(p.span)) else {
+                    continue;
+                };
                 let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
                 first_dir.get_or_insert(dir.clone());
                 stack.push(path.clone());
                 self.includes(&mut t, &dir, stack);
                 self.extends_all(&mut t, &path);
                 stack.pop();
-                sub = Some(match sub {
-                    None => t,
+                sub = match sub {
+                    None => Some(t),
                     Some(b) => match merge::merge(b, t) {
-                        Ok(n) => n,
+                        Ok(n) => Some(n),
                         Err(e) => {
                             self.err(Diagnostic::error(e.message).at(e.span));
-                            continue;
+                            None
                         }
                     },
-                });
+                };
             }
             let Some(mut sub) = sub else { continue };
             let sub_dir = match proj_dir {
@@ -477,8 +517,14 @@ impl Loader<'_> {
                 None => first_dir.unwrap_or_else(|| base.to_path_buf()),
             };
             rebase(&mut sub, &sub_dir, &self.project_dir);
-            for section in ["services", "volumes", "networks", "configs", "secrets", "models"] {
-                let Some(Node { value: Value::Map(entries), .. }) = sub.remove(section) else {
+            for section in [
+                "services", "volumes", "networks", "configs", "secrets", "models",
+            ] {
+                let Some(Node {
+                    value: Value::Map(entries),
+                    ..
+                }) = sub.remove(section)
+                else {
                     continue;
                 };
                 if tree.get(section).is_none() {
@@ -487,8 +533,10 @@ impl Loader<'_> {
                 let Some(target) = tree.get_mut(section).and_then(Node::as_map_mut) else {
                     continue;
                 };
-                let existing: BTreeMap<String, Span> =
-                    target.iter().map(|(k, _)| (k.name.clone(), k.span)).collect();
+                let existing: BTreeMap<String, Span> = target
+                    .iter()
+                    .map(|(k, _)| (k.name.clone(), k.span))
+                    .collect();
                 let mut clashes = Vec::new();
                 for (k, v) in entries {
                     if let Some(first) = existing.get(&k.name) {
@@ -543,15 +591,16 @@ impl Loader<'_> {
             return Some(svc);
         };
         let key = (file.to_path_buf(), name.to_string());
+        if self.extends_failed.contains(&key) {
+            return None;
+        }
         if stack.contains(&key) {
+            self.extends_failed.extend(stack.iter().cloned());
             let chain: Vec<String> = stack.iter().map(|(_, s)| s.clone()).collect();
             self.err(
-                Diagnostic::error(format!(
-                    "extends cycle: {} -> {name}",
-                    chain.join(" -> ")
-                ))
-                .at(ext.span)
-                .help("a service cannot extend itself, directly or through other services"),
+                Diagnostic::error(format!("extends cycle: {} -> {name}", chain.join(" -> ")))
+                    .at(ext.span)
+                    .help("a service cannot extend itself, directly or through other services"),
             );
             return None;
         }
@@ -559,18 +608,26 @@ impl Loader<'_> {
         let (base_name, base_file) = match &ext.value {
             Value::Str(s) => (s.clone(), None),
             Value::Map(_) => (
-                ext.get("service").and_then(|n| n.scalar_string()).unwrap_or_default(),
+                ext.get("service")
+                    .and_then(|n| n.scalar_string())
+                    .unwrap_or_default(),
                 ext.get("file").and_then(|n| n.scalar_string()),
             ),
             _ => {
-                self.err(Diagnostic::error("`extends` must be a service name or a mapping").at(ext.span));
+                self.err(
+                    Diagnostic::error("`extends` must be a service name or a mapping").at(ext.span),
+                );
                 stack.pop();
                 return None;
             }
         };
         let result = match base_file {
             None => {
-                if tree.get("services").and_then(|s| s.get(&base_name)).is_none() {
+                if tree
+                    .get("services")
+                    .and_then(|s| s.get(&base_name))
+                    .is_none()
+                {
                     self.err(
                         Diagnostic::error(format!(
                             "service `{name}` extends `{base_name}`, which is not defined"
@@ -587,7 +644,11 @@ impl Loader<'_> {
                 let path = normalize(&dir.join(&f));
                 match self.parse_file(&path, Some(ext.span)) {
                     Some((_, other)) => {
-                        if other.get("services").and_then(|s| s.get(&base_name)).is_none() {
+                        if other
+                            .get("services")
+                            .and_then(|s| s.get(&base_name))
+                            .is_none()
+                        {
                             self.err(
                                 Diagnostic::error(format!(
                                     "service `{name}` extends `{base_name}`, which is not defined in `{f}`"
@@ -647,7 +708,12 @@ impl Loader<'_> {
             .opts
             .project_name
             .clone()
-            .or_else(|| self.env.get("COMPOSE_PROJECT_NAME").cloned().filter(|s| !s.is_empty()))
+            .or_else(|| {
+                self.env
+                    .get("COMPOSE_PROJECT_NAME")
+                    .cloned()
+                    .filter(|s| !s.is_empty())
+            })
             .or(top_name)
             .unwrap_or(dir_name);
         p.name = normalize_project_name(&raw);
@@ -663,7 +729,11 @@ impl Loader<'_> {
         let mut active: BTreeSet<String> = self.opts.profiles.iter().cloned().collect();
         if active.is_empty() {
             if let Some(cp) = self.env.get("COMPOSE_PROFILES") {
-                active.extend(cp.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()));
+                active.extend(
+                    cp.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty()),
+                );
             }
         }
         let all = active.contains("*");
@@ -719,7 +789,10 @@ impl Loader<'_> {
         p.configs = section::<ConfigObj>(self, &root, "configs", |t, s| t.span = s);
         p.secrets = section::<SecretObj>(self, &root, "secrets", |t, s| t.span = s);
         if let Some(m) = root.get("models").and_then(Node::as_map) {
-            p.models = m.iter().map(|(k, v)| (k.name.clone(), v.to_json())).collect();
+            p.models = m
+                .iter()
+                .map(|(k, v)| (k.name.clone(), v.to_json()))
+                .collect();
         }
         if let Some(m) = root.as_map() {
             p.extensions = m
@@ -777,9 +850,7 @@ impl Loader<'_> {
         let mut svc: Service = match serde_json::from_value(json) {
             Ok(s) => s,
             Err(e) => {
-                self.err(
-                    Diagnostic::error(format!("invalid service `{name}`: {e}")).at(node.span),
-                );
+                self.err(Diagnostic::error(format!("invalid service `{name}`: {e}")).at(node.span));
                 return None;
             }
         };
@@ -826,12 +897,16 @@ impl Loader<'_> {
                 }
                 let span = svc.span_of(&["depends_on", dep]);
                 if disabled.contains(dep) {
-                    ds.push(Diagnostic::warning(format!(
-                        "service `{}` depends on `{dep}`, which is not in an active profile",
-                        svc.name
-                    ))
-                    .at(span)
-                    .help(format!("activate its profile with --profile, or `{dep}` will be missing")));
+                    ds.push(
+                        Diagnostic::warning(format!(
+                            "service `{}` depends on `{dep}`, which is not in an active profile",
+                            svc.name
+                        ))
+                        .at(span)
+                        .help(format!(
+                            "activate its profile with --profile, or `{dep}` will be missing"
+                        )),
+                    );
                 } else {
                     ds.push(
                         Diagnostic::error(format!(
@@ -870,8 +945,16 @@ impl Loader<'_> {
                 }
             }
             for (kind, refs, defined) in [
-                ("config", &svc.configs, p.configs.keys().collect::<BTreeSet<_>>()),
-                ("secret", &svc.secrets, p.secrets.keys().collect::<BTreeSet<_>>()),
+                (
+                    "config",
+                    &svc.configs,
+                    p.configs.keys().collect::<BTreeSet<_>>(),
+                ),
+                (
+                    "secret",
+                    &svc.secrets,
+                    p.secrets.keys().collect::<BTreeSet<_>>(),
+                ),
             ] {
                 for (i, r) in refs.iter().enumerate() {
                     if !defined.contains(&r.source) {
@@ -974,7 +1057,9 @@ fn rebase(tree: &mut Node, from: &Path, to: &Path) {
     if from == to {
         return;
     }
-    let Some(rel_dir) = relative(from, to) else { return };
+    let Some(rel_dir) = relative(from, to) else {
+        return;
+    };
     let fix = |s: &str| -> Option<String> {
         if s.starts_with('/') || s.starts_with('~') || s.contains("://") {
             return None;
@@ -982,7 +1067,11 @@ fn rebase(tree: &mut Node, from: &Path, to: &Path) {
         let joined = normalize(&to.join(&rel_dir).join(s));
         relative(&joined, to).map(|r| {
             let r = r.to_string_lossy().into_owned();
-            if r.starts_with('.') { r } else { format!("./{r}") }
+            if r.starts_with('.') {
+                r
+            } else {
+                format!("./{r}")
+            }
         })
     };
     let fix_node = |n: &mut Node| {
@@ -1016,7 +1105,11 @@ fn rebase(tree: &mut Node, from: &Path, to: &Path) {
                     _ => {}
                 }
             }
-            if let Some(Node { value: Value::Seq(vols), .. }) = svc.get_mut("volumes") {
+            if let Some(Node {
+                value: Value::Seq(vols),
+                ..
+            }) = svc.get_mut("volumes")
+            {
                 for v in vols.iter_mut() {
                     match &v.value {
                         Value::Str(s) if s.starts_with('.') => {
@@ -1026,11 +1119,9 @@ fn rebase(tree: &mut Node, from: &Path, to: &Path) {
                                 }
                             }
                         }
-                        Value::Map(_) => {
-                            if v.get("type").and_then(Node::as_str) == Some("bind") {
-                                if let Some(src) = v.get_mut("source") {
-                                    fix_node(src);
-                                }
+                        Value::Map(_) if v.get("type").and_then(Node::as_str) == Some("bind") => {
+                            if let Some(src) = v.get_mut("source") {
+                                fix_node(src);
                             }
                         }
                         _ => {}
@@ -1090,7 +1181,5 @@ pub fn normalize_project_name(s: &str) -> String {
         .chars()
         .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
         .collect();
-    lowered
-        .trim_start_matches(['_', '-'])
-        .to_string()
+    lowered.trim_start_matches(['_', '-']).to_string()
 }

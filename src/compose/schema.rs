@@ -26,16 +26,14 @@ fn validator() -> Option<&'static Validator> {
 /// Validate `root` (whose JSON form is `json`), pushing one diagnostic per problem.
 pub fn validate(root: &Node, json: &Json, diags: &mut Vec<Diagnostic>) {
     let Some(v) = validator() else {
-        diags.push(Diagnostic::error("internal error: the compose schema failed to load"));
+        diags.push(Diagnostic::error(
+            "internal error: the compose schema failed to load",
+        ));
         return;
     };
     let mut seen: BTreeSet<(Vec<String>, String)> = BTreeSet::new();
     for err in v.iter_errors(json) {
-        let path: Vec<String> = err
-            .instance_path()
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let path: Vec<String> = err.instance_path().iter().map(|s| s.to_string()).collect();
         let d = describe(root, &path, err.kind(), err.instance());
         if seen.insert((path, d.message.clone())) {
             diags.push(d);
@@ -104,8 +102,8 @@ fn allowed_keys(path: &[String]) -> Vec<String> {
         [s, _] if s == "services" => def("service"),
         [s, _, k] if s == "services" && k == "deploy" => def("deployment"),
         [s, _, k] if s == "services" && k == "healthcheck" => def("healthcheck"),
-        [s, _, k] if s == "services" && k == "build" => schema["$defs"]["service"]
-            ["properties"]["build"]["oneOf"][1]["properties"]
+        [s, _, k] if s == "services" && k == "build" => schema["$defs"]["service"]["properties"]
+            ["build"]["oneOf"][1]["properties"]
             .as_object()
             .map(|o| o.keys().cloned().collect())
             .unwrap_or_default(),
@@ -126,7 +124,12 @@ fn suggest(unknown: &str, allowed: &[String]) -> Option<String> {
         .map(|(_, k)| k.clone())
 }
 
-fn describe(root: &Node, path: &[String], kind: &ValidationErrorKind, instance: &Json) -> Diagnostic {
+fn describe(
+    root: &Node,
+    path: &[String],
+    kind: &ValidationErrorKind,
+    instance: &Json,
+) -> Diagnostic {
     let span = root.span_at(path);
     match kind {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
@@ -134,8 +137,8 @@ fn describe(root: &Node, path: &[String], kind: &ValidationErrorKind, instance: 
             let mut kpath = path.to_vec();
             kpath.push(key.clone());
             let kspan = root.span_at(&kpath);
-            let mut d = Diagnostic::error(format!("unknown key `{key}` in {}", where_(path)))
-                .at(kspan);
+            let mut d =
+                Diagnostic::error(format!("unknown key `{key}` in {}", where_(path))).at(kspan);
             let allowed = allowed_keys(path);
             d = match suggest(&key, &allowed) {
                 Some(s) => d.help(format!("did you mean `{s}`?")),
@@ -144,26 +147,39 @@ fn describe(root: &Node, path: &[String], kind: &ValidationErrorKind, instance: 
             d
         }
         ValidationErrorKind::Type { kind } => {
-            let want = format!("{kind:?}")
-                .replace("Single(", "")
-                .replace("Multiple(", "")
-                .replace(')', "")
-                .to_lowercase();
-            let want = want
-                .replace("array", "list")
-                .replace("object", "mapping");
+            let dbg = format!("{kind:?}").to_lowercase();
+            let names: Vec<&str> = [
+                ("array", "a list"),
+                ("boolean", "a boolean"),
+                ("integer", "an integer"),
+                ("null", "null"),
+                ("number", "a number"),
+                ("object", "a mapping"),
+                ("string", "a string"),
+            ]
+            .iter()
+            .filter(|(k, _)| dbg.contains(k))
+            .map(|(_, v)| *v)
+            .collect();
+            let want = match names.as_slice() {
+                [one] => one.to_string(),
+                [init @ .., last] => format!("{} or {last}", init.join(", ")),
+                [] => "another type".to_string(),
+            };
             Diagnostic::error(format!(
-                "{} must be {}, found {}",
+                "{} must be {want}, found {}",
                 where_(path),
-                article(&want),
                 json_type(instance)
             ))
             .at(span)
         }
         ValidationErrorKind::Required { property } => {
             let p = property.as_str().unwrap_or("?");
-            Diagnostic::error(format!("{} is missing the required key `{p}`", where_(path)))
-                .at(span)
+            Diagnostic::error(format!(
+                "{} is missing the required key `{p}`",
+                where_(path)
+            ))
+            .at(span)
         }
         ValidationErrorKind::Enum { options } => Diagnostic::error(format!(
             "{} has an invalid value; expected one of {}",
@@ -186,24 +202,12 @@ fn describe(root: &Node, path: &[String], kind: &ValidationErrorKind, instance: 
                 }
             }
             let hint = match kind {
-                ValidationErrorKind::OneOfNotValid { .. }
-                | ValidationErrorKind::AnyOf { .. } => {
-                    "the value does not match any form the compose specification allows"
-                        .to_string()
+                ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::AnyOf { .. } => {
+                    "the value does not match any form the compose specification allows".to_string()
                 }
                 other => format!("schema rule `{}` failed", other.keyword()),
             };
             Diagnostic::error(msg).at(span).help(hint)
         }
-    }
-}
-
-fn article(t: &str) -> String {
-    if t.contains(',') || t.contains('[') {
-        return format!("one of {t}");
-    }
-    match t.chars().next() {
-        Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {t}"),
-        _ => format!("a {t}"),
     }
 }

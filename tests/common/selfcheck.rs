@@ -24,13 +24,17 @@ fn s<'a>(v: &'a Json, path: &[&str]) -> Option<&'a str> {
 }
 
 fn arr<'a>(v: &'a Json, key: &str) -> &'a [Json] {
-    v.get(key).and_then(Json::as_array).map(Vec::as_slice).unwrap_or(&[])
+    v.get(key)
+        .and_then(Json::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
 }
 
 fn is_dns1123_label(n: &str) -> bool {
     !n.is_empty()
         && n.len() <= 63
-        && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && n.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !n.starts_with('-')
         && !n.ends_with('-')
 }
@@ -46,7 +50,8 @@ fn is_dns1035_label(n: &str) -> bool {
 fn is_iana_svc_name(n: &str) -> bool {
     !n.is_empty()
         && n.len() <= 15
-        && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && n.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && n.bytes().any(|b| b.is_ascii_lowercase())
         && !n.starts_with('-')
         && !n.ends_with('-')
@@ -58,25 +63,51 @@ fn looks_sensitive(name: &str) -> bool {
     if n.ends_with("_FILE") {
         return false;
     }
-    ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "CREDENTIAL", "PRIVATE"]
-        .iter()
-        .any(|p| n.contains(p))
+    [
+        "PASSWORD",
+        "PASSWD",
+        "SECRET",
+        "TOKEN",
+        "API_KEY",
+        "CREDENTIAL",
+        "PRIVATE",
+    ]
+    .iter()
+    .any(|p| n.contains(p))
         || n.ends_with("_PASS")
         || n.ends_with("_KEY")
 }
 
-const SHELLS: &[&str] = &["sh", "bash", "ash", "dash", "zsh", "/bin/sh", "/bin/bash", "/bin/ash", "/usr/bin/env", "/bin/dash", "/usr/bin/bash"];
+const SHELLS: &[&str] = &[
+    "sh",
+    "bash",
+    "ash",
+    "dash",
+    "zsh",
+    "/bin/sh",
+    "/bin/bash",
+    "/bin/ash",
+    "/usr/bin/env",
+    "/bin/dash",
+    "/usr/bin/bash",
+];
 
 fn shell_string_without_shell(cmd: &[Json]) -> bool {
     let words: Vec<&str> = cmd.iter().filter_map(Json::as_str).collect();
-    let Some(first) = words.first() else { return false };
+    let Some(first) = words.first() else {
+        return false;
+    };
     if SHELLS.contains(first) {
         return false;
     }
     if words.len() == 1 && first.contains(' ') {
         return true;
     }
-    words.iter().any(|w| ["||", "&&", "|", ";", ">", "<", "$("].iter().any(|op| *w == *op || w.contains("$(")))
+    words.iter().any(|w| {
+        ["||", "&&", "|", ";", ">", "<", "$("]
+            .iter()
+            .any(|op| *w == *op || w.contains("$("))
+    })
 }
 
 /// External objects named in the warnings on stderr.
@@ -170,14 +201,23 @@ pub fn check_stream(stdout: &str, stderr: &str) -> Result<(), Vec<String>> {
         let labels = t
             .pointer("/metadata/labels")
             .and_then(Json::as_object)
-            .map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect())
+            .map(|o| {
+                o.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                    .collect()
+            })
             .unwrap_or_default();
         let claim_templates = arr(d.get("spec").unwrap_or(&Json::Null), "volumeClaimTemplates")
             .iter()
             .filter_map(|c| s(c, &["metadata", "name"]).map(String::from))
             .collect();
         if let Some(spec) = t.get("spec") {
-            pods.push(Pod { owner: format!("{kind}/{name}"), labels, spec, claim_templates });
+            pods.push(Pod {
+                owner: format!("{kind}/{name}"),
+                labels,
+                spec,
+                claim_templates,
+            });
         }
     }
     for pod in &pods {
@@ -193,7 +233,9 @@ pub fn check_stream(stdout: &str, stderr: &str) -> Result<(), Vec<String>> {
             }
             if let Some(cm) = s(v, &["configMap", "name"]) {
                 if !exists("ConfigMap", cm) {
-                    problems.push(format!("{o}: volume `{vn}` refers to missing ConfigMap/{cm}"));
+                    problems.push(format!(
+                        "{o}: volume `{vn}` refers to missing ConfigMap/{cm}"
+                    ));
                 }
             }
             if let Some(sec) = s(v, &["secret", "secretName"]) {
@@ -203,17 +245,24 @@ pub fn check_stream(stdout: &str, stderr: &str) -> Result<(), Vec<String>> {
             }
             if let Some(c) = s(v, &["persistentVolumeClaim", "claimName"]) {
                 if !exists("PersistentVolumeClaim", c) {
-                    problems.push(format!("{o}: volume `{vn}` refers to missing PersistentVolumeClaim/{c}"));
+                    problems.push(format!(
+                        "{o}: volume `{vn}` refers to missing PersistentVolumeClaim/{c}"
+                    ));
                 }
             }
         }
         vol_names.extend(pod.claim_templates.iter().cloned());
         let mut port_names = BTreeSet::new();
-        let containers: Vec<&Json> = arr(pod.spec, "containers").iter().chain(arr(pod.spec, "initContainers")).collect();
+        let containers: Vec<&Json> = arr(pod.spec, "containers")
+            .iter()
+            .chain(arr(pod.spec, "initContainers"))
+            .collect();
         for c in containers {
             let cn = s(c, &["name"]).unwrap_or("");
             if !is_dns1123_label(cn) {
-                problems.push(format!("{o}: container name `{cn}` is not a DNS-1123 label"));
+                problems.push(format!(
+                    "{o}: container name `{cn}` is not a DNS-1123 label"
+                ));
             }
             for m in arr(c, "volumeMounts") {
                 let mn = s(m, &["name"]).unwrap_or("");
@@ -224,7 +273,9 @@ pub fn check_stream(stdout: &str, stderr: &str) -> Result<(), Vec<String>> {
             for p in arr(c, "ports") {
                 if let Some(pn) = s(p, &["name"]) {
                     if !is_iana_svc_name(pn) {
-                        problems.push(format!("{o}: port name `{pn}` is not a valid IANA_SVC_NAME"));
+                        problems.push(format!(
+                            "{o}: port name `{pn}` is not a valid IANA_SVC_NAME"
+                        ));
                     }
                     if !port_names.insert(pn.to_string()) {
                         problems.push(format!("{o}: port name `{pn}` is used twice in the pod"));
@@ -260,19 +311,26 @@ pub fn check_stream(stdout: &str, stderr: &str) -> Result<(), Vec<String>> {
                             continue;
                         }
                         match keys.get(n) {
-                            None => problems.push(format!("{o}: env `{en}` refers to missing {id}")),
-                            Some(ks) if !ks.contains(k) => {
-                                problems.push(format!("{o}: env `{en}` refers to missing key `{k}` of {id}"))
+                            None => {
+                                problems.push(format!("{o}: env `{en}` refers to missing {id}"))
                             }
+                            Some(ks) if !ks.contains(k) => problems.push(format!(
+                                "{o}: env `{en}` refers to missing key `{k}` of {id}"
+                            )),
                             _ => {}
                         }
                     }
                 }
             }
             for probe in ["readinessProbe", "livenessProbe", "startupProbe"] {
-                if let Some(cmd) = c.pointer(&format!("/{probe}/exec/command")).and_then(Json::as_array) {
+                if let Some(cmd) = c
+                    .pointer(&format!("/{probe}/exec/command"))
+                    .and_then(Json::as_array)
+                {
                     if shell_string_without_shell(cmd) {
-                        problems.push(format!("{o}: {probe} runs a shell string without a shell: {cmd:?}"));
+                        problems.push(format!(
+                            "{o}: {probe} runs a shell string without a shell: {cmd:?}"
+                        ));
                     }
                 }
             }
@@ -288,11 +346,17 @@ pub fn check_stream(stdout: &str, stderr: &str) -> Result<(), Vec<String>> {
         let selector: BTreeMap<String, String> = d
             .pointer("/spec/selector")
             .and_then(Json::as_object)
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect())
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                    .collect()
+            })
             .unwrap_or_default();
         let selected: Vec<&Pod> = pods
             .iter()
-            .filter(|p| !selector.is_empty() && selector.iter().all(|(k, v)| p.labels.get(k) == Some(v)))
+            .filter(|p| {
+                !selector.is_empty() && selector.iter().all(|(k, v)| p.labels.get(k) == Some(v))
+            })
             .collect();
         if !selector.is_empty() && selected.is_empty() {
             problems.push(format!("{o}: selector matches no workload's pods"));
@@ -302,7 +366,9 @@ pub fn check_stream(stdout: &str, stderr: &str) -> Result<(), Vec<String>> {
         for p in arr(d.get("spec").unwrap_or(&Json::Null), "ports") {
             let pn = s(p, &["name"]).unwrap_or("");
             if !pn.is_empty() && !is_iana_svc_name(pn) {
-                problems.push(format!("{o}: port name `{pn}` is not a valid IANA_SVC_NAME"));
+                problems.push(format!(
+                    "{o}: port name `{pn}` is not a valid IANA_SVC_NAME"
+                ));
             }
             if !names.insert(pn.to_string()) {
                 problems.push(format!("{o}: port name `{pn}` is used twice"));
@@ -315,7 +381,9 @@ pub fn check_stream(stdout: &str, stderr: &str) -> Result<(), Vec<String>> {
             if let Some(tp) = p.get("targetPort").and_then(Json::as_str) {
                 let found = selected.iter().any(|pod| {
                     arr(pod.spec, "containers").iter().any(|c| {
-                        arr(c, "ports").iter().any(|cp| s(cp, &["name"]) == Some(tp))
+                        arr(c, "ports")
+                            .iter()
+                            .any(|cp| s(cp, &["name"]) == Some(tp))
                     })
                 });
                 if !found {
