@@ -11,7 +11,6 @@ use compose2k8s::source::Sources;
 use compose2k8s::{config_view, load, LoadOptions};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -310,9 +309,9 @@ fn build(opts: &LoadOptions, a: &BuildArgs) -> i32 {
     }
     if a.check {
         return match emit::write::check(&target, &files) {
-            Ok(outcome) if outcome.is_fresh() => 0,
+            Ok(outcome) if outcome.is_up_to_date() => 0,
             Ok(outcome) => {
-                print!("{}", outcome.diff());
+                print!("{}", outcome.diff);
                 eprintln!(
                     "error: the output at {} is stale; run without --check to update it",
                     a.output.as_deref().unwrap_or("")

@@ -71,6 +71,8 @@ struct Loader<'a> {
     env: BTreeMap<String, String>,
     /// Absolute project directory.
     project_dir: PathBuf,
+    /// Services whose `extends` chain already failed (reported once).
+    extends_failed: BTreeSet<(PathBuf, String)>,
     /// Parsed + interpolated trees by absolute path (for `extends` of other files).
     parsed: BTreeMap<PathBuf, Option<(FileId, Node)>>,
 }
@@ -82,6 +84,7 @@ pub fn load(opts: &LoadOptions) -> Loaded {
         diags: Vec::new(),
         env: BTreeMap::new(),
         project_dir: opts.cwd.clone(),
+        extends_failed: BTreeSet::new(),
         parsed: BTreeMap::new(),
     };
     let project = l.run();
@@ -168,9 +171,8 @@ impl Loader<'_> {
 
         let json = root.to_json();
         schema::validate(&root, &json, &mut self.diags);
-        if self.has_errors() {
-            return None;
-        }
+        // Short-syntax errors (ports, volumes, durations...) are reported even when the
+        // schema found problems, so one run shows as many as possible.
         canon::canonical(&mut root, &mut self.diags);
         if self.has_errors() {
             return None;
@@ -498,16 +500,16 @@ impl Loader<'_> {
                 self.includes(&mut t, &dir, stack);
                 self.extends_all(&mut t, &path);
                 stack.pop();
-                sub = Some(match sub {
-                    None => t,
+                sub = match sub {
+                    None => Some(t),
                     Some(b) => match merge::merge(b, t) {
-                        Ok(n) => n,
+                        Ok(n) => Some(n),
                         Err(e) => {
                             self.err(Diagnostic::error(e.message).at(e.span));
-                            continue;
+                            None
                         }
                     },
-                });
+                };
             }
             let Some(mut sub) = sub else { continue };
             let sub_dir = match proj_dir {
@@ -589,7 +591,11 @@ impl Loader<'_> {
             return Some(svc);
         };
         let key = (file.to_path_buf(), name.to_string());
+        if self.extends_failed.contains(&key) {
+            return None;
+        }
         if stack.contains(&key) {
+            self.extends_failed.extend(stack.iter().cloned());
             let chain: Vec<String> = stack.iter().map(|(_, s)| s.clone()).collect();
             self.err(
                 Diagnostic::error(format!("extends cycle: {} -> {name}", chain.join(" -> ")))
@@ -1113,11 +1119,9 @@ fn rebase(tree: &mut Node, from: &Path, to: &Path) {
                                 }
                             }
                         }
-                        Value::Map(_) => {
-                            if v.get("type").and_then(Node::as_str) == Some("bind") {
-                                if let Some(src) = v.get_mut("source") {
-                                    fix_node(src);
-                                }
+                        Value::Map(_) if v.get("type").and_then(Node::as_str) == Some("bind") => {
+                            if let Some(src) = v.get_mut("source") {
+                                fix_node(src);
                             }
                         }
                         _ => {}

@@ -147,16 +147,28 @@ fn describe(
             d
         }
         ValidationErrorKind::Type { kind } => {
-            let want = format!("{kind:?}")
-                .replace("Single(", "")
-                .replace("Multiple(", "")
-                .replace(')', "")
-                .to_lowercase();
-            let want = want.replace("array", "list").replace("object", "mapping");
+            let dbg = format!("{kind:?}").to_lowercase();
+            let names: Vec<&str> = [
+                ("array", "a list"),
+                ("boolean", "a boolean"),
+                ("integer", "an integer"),
+                ("null", "null"),
+                ("number", "a number"),
+                ("object", "a mapping"),
+                ("string", "a string"),
+            ]
+            .iter()
+            .filter(|(k, _)| dbg.contains(k))
+            .map(|(_, v)| *v)
+            .collect();
+            let want = match names.as_slice() {
+                [one] => one.to_string(),
+                [init @ .., last] => format!("{} or {last}", init.join(", ")),
+                [] => "another type".to_string(),
+            };
             Diagnostic::error(format!(
-                "{} must be {}, found {}",
+                "{} must be {want}, found {}",
                 where_(path),
-                article(&want),
                 json_type(instance)
             ))
             .at(span)
@@ -197,15 +209,5 @@ fn describe(
             };
             Diagnostic::error(msg).at(span).help(hint)
         }
-    }
-}
-
-fn article(t: &str) -> String {
-    if t.contains(',') || t.contains('[') {
-        return format!("one of {t}");
-    }
-    match t.chars().next() {
-        Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {t}"),
-        _ => format!("a {t}"),
     }
 }

@@ -252,8 +252,9 @@ pub(crate) fn inline_style(s: &str) -> Style {
 }
 
 /// Characters that may not start a plain scalar. `-`, `?` and `:` are only indicators
-/// when followed by a space, but we quote them unconditionally (cheap and obviously safe).
-const LEADING_INDICATORS: &[u8] = b"-?:,[]{}#&*!|>'\"%@`";
+/// when followed by a space; `-` followed by anything else stays plain (command-line
+/// flags such as `--port` print like kubectl prints them), `?` and `:` are quoted.
+const LEADING_INDICATORS: &[u8] = b"?:,[]{}#&*!|>'\"%@`";
 
 /// A string free of control characters may be written plain iff this holds.
 fn plain_safe(s: &str) -> bool {
@@ -262,6 +263,9 @@ fn plain_safe(s: &str) -> bool {
         return false; // empty string reads as null
     };
     if first == b' ' || last == b' ' || last == b':' || LEADING_INDICATORS.contains(&first) {
+        return false;
+    }
+    if first == b'-' && (matches!(b.get(1), None | Some(b' ')) || s.starts_with("---")) {
         return false;
     }
     if s.starts_with("...") || s.contains(": ") || s.contains(" #") {
@@ -446,7 +450,10 @@ mod tests {
             (" ", "' '"),
             // leading indicators
             ("-", "'-'"),
-            ("--port=80", "'--port=80'"),
+            ("--port=80", "--port=80"),
+            ("-", "'-'"),
+            ("- x", "'- x'"),
+            ("-1", "'-1'"),
             ("- a", "'- a'"),
             ("?a", "'?a'"),
             (":a", "':a'"),
@@ -570,7 +577,7 @@ spec:
       containers:
       - name: web
         args:
-        - '--port'
+        - --port
         - '80'
         ports:
         - containerPort: 80
