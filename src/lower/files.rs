@@ -208,6 +208,24 @@ pub fn unread_reason(hp: Option<&HostPath>, path: &str) -> String {
     }
 }
 
+/// The Kubernetes name of an existing (external) object: kept when it is a valid
+/// DNS-1123 subdomain, else sanitised like every other name.
+pub fn external_name(given: &str) -> String {
+    let valid = !given.is_empty()
+        && given.len() <= 253
+        && given
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && given
+            .split('.')
+            .all(|part| !part.is_empty() && !part.starts_with('-') && !part.ends_with('-'));
+    if valid {
+        given.to_string()
+    } else {
+        dns_label(given, 253)
+    }
+}
+
 /// Where a config or secret comes from (pure; `prepare`, `mount` and `lower_objects`
 /// all use it so they agree).
 pub fn resolve(project: &Project, section: Section, key: &str) -> Resolved {
@@ -215,7 +233,7 @@ pub fn resolve(project: &Project, section: Section, key: &str) -> Resolved {
         return Resolved::Missing(format!("{} `{key}` is not defined", section.noun()));
     };
     if o.external {
-        return Resolved::External(o.name.unwrap_or(key).to_string());
+        return Resolved::External(external_name(o.name.unwrap_or(key)));
     }
     let dkey = data_key(key);
     if let Some(text) = o.inline {
@@ -311,9 +329,15 @@ pub fn prepare(ctx: &mut Ctx) {
                 Resolved::External(name) => {
                     if is_used {
                         ctx.external.insert(format!("{kind}/{name}"));
+                        let given = o.name.unwrap_or(&key);
+                        let renamed = if given == name {
+                            String::new()
+                        } else {
+                            format!(" (`{given}` is not a valid Kubernetes name)")
+                        };
                         ctx.warn(
                             span,
-                            format!("{noun} `{key}` is external: {kind} `{name}` must exist before deploying"),
+                            format!("{noun} `{key}` is external: {kind} `{name}`{renamed} must exist before deploying"),
                         );
                     }
                     name
@@ -387,12 +411,10 @@ fn warn_unmapped(ctx: &mut Ctx, section: Section, key: &str) {
             .unwrap_or_default(),
     };
     for (field, span) in fields {
-        let span = ctx
-            .project
-            .tree
-            .pointer(&[section.key(), key, field])
-            .map(|n| n.span)
-            .unwrap_or(span);
+        let span = match ctx.project.tree.pointer(&[section.key(), key, field]) {
+            Some(_) => ctx.project.tree.span_at(&[section.key(), key, field]),
+            None => span,
+        };
         ctx.warn(
             span,
             format!(
@@ -493,10 +515,16 @@ pub fn mount(ctx: &mut Ctx, plan: &mut Plan) {
                 Some(m) => {
                     let parsed = parse_mode(m);
                     if parsed.is_none() {
-                        ctx.warn(
+                        let d = ctx.warn(
                             svc.span_of(&[section.key(), &idx, "mode"]),
-                            format!("`mode: {m}` is not a file mode (0 to 0777): ignored"),
+                            format!("`mode: {m}` is not a file mode (0 to 0777): ignored, the file gets Kubernetes' default 0644"),
                         );
+                        let digits = m.to_string();
+                        if digits.chars().all(|c| ('0'..='7').contains(&c)) {
+                            d.help = Some(format!(
+                                "Compose reads a quoted mode as a decimal number; for octal {digits} write it unquoted with a leading zero: `mode: 0{digits}`"
+                            ));
+                        }
                     }
                     parsed
                 }

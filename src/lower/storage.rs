@@ -17,7 +17,7 @@
 
 use super::env::{content_object, suffixed_name, Kind};
 use super::ext::ServiceExt;
-use super::files::{data_key, host_content, label_annotations, MAX_OBJECT_BYTES};
+use super::files::{data_key, external_name, host_content, label_annotations, MAX_OBJECT_BYTES};
 use super::{Ctx, Plan, PodParts, WorkloadKind};
 use crate::compose::model::{is_external, HostPath, Project, Volume as ComposeVolume};
 use crate::compose::volumes::VolumeSpec;
@@ -166,7 +166,9 @@ fn classify_bind(project: &Project, path: &str, read_only: bool) -> Bind {
     }
     match host_path(project, path) {
         Some(HostPath::File(_)) => Bind::Config,
-        Some(HostPath::Dir { files, .. }) if files.is_empty() => Bind::Data("is an empty directory"),
+        Some(HostPath::Dir { files, .. }) if files.is_empty() => {
+            Bind::Data("is an empty directory")
+        }
         Some(HostPath::Dir { .. }) if !read_only => Bind::Data("is a directory mounted read-write"),
         Some(HostPath::Dir { .. }) => Bind::Config,
         Some(HostPath::TooLarge(_)) if !read_only => {
@@ -181,6 +183,11 @@ fn classify_bind(project: &Project, path: &str, read_only: bool) -> Bind {
 /// service) so that all their users share one PVC named after the first user and the
 /// path. Runs once before services are lowered.
 pub fn prepare(ctx: &mut Ctx) {
+    if let Err(e) = quantity::storage(&ctx.opts.pvc_size) {
+        ctx.diags.push(crate::diag::Diagnostic::error(format!(
+            "invalid --pvc-size: {e}"
+        )));
+    }
     let project = ctx.project;
     // path -> (is data, users)
     let mut binds: BTreeMap<&str, (bool, Vec<&str>)> = BTreeMap::new();
@@ -222,13 +229,8 @@ struct VolumeExt {
 
 fn volume_ext(ctx: &mut Ctx, key: &str, vol: &ComposeVolume) -> VolumeExt {
     let mut ext = VolumeExt::default();
-    let span_of = |field: &str| {
-        ctx.project
-            .tree
-            .pointer(&["volumes", key, field])
-            .map(|n| n.span)
-            .unwrap_or(vol.span)
-    };
+    let project = ctx.project;
+    let span_of = |field: &str| project.tree.span_at(&["volumes", key, field]);
     let labels = label_annotations(vol.labels.as_ref());
     if let Some(size) = labels.get("kompose.volume.size") {
         ext.size = Some((size.clone(), span_of("labels")));
@@ -247,11 +249,16 @@ fn volume_ext(ctx: &mut Ctx, key: &str, vol: &ComposeVolume) -> VolumeExt {
                     _ => None,
                 };
                 match (k.as_str(), text) {
-                    ("size", Some(s)) => ext.size = Some((s, xspan)),
+                    ("size", Some(s)) => {
+                        let span = project
+                            .tree
+                            .span_at(&["volumes", key, "x-kubernetes", "size"]);
+                        ext.size = Some((s, span));
+                    }
                     ("storage-class", Some(s)) => ext.storage_class = Some(s),
                     _ => {
                         ctx.warn(
-                            xspan,
+                            project.tree.span_at(&["volumes", key, "x-kubernetes", k]),
                             format!("`x-kubernetes.{k}` of volume `{key}` is not a volume setting (size, storage-class): ignored"),
                         );
                     }
@@ -357,7 +364,7 @@ pub fn lower(ctx: &mut Ctx, plan: &mut Plan, out: &mut Vec<Manifest>) {
                         );
                     }
                     Some(vol) if is_external(&vol.external) => {
-                        let claim = vol.name.clone().unwrap_or_else(|| src.to_string());
+                        let claim = external_name(vol.name.as_deref().unwrap_or(src));
                         let name = match local.claims.get(src) {
                             Some(n) => n.clone(),
                             None => add_volume(&mut plan.pod, src, pvc_volume(&claim)),
@@ -390,7 +397,7 @@ pub fn lower(ctx: &mut Ctx, plan: &mut Plan, out: &mut Vec<Manifest>) {
                     ctx.warn(span, "bind mount without a source: left out");
                     continue;
                 };
-                bind(ctx, plan, out, &mut local, src, v, span);
+                bind(ctx, plan, out, &mut local, src, v, i);
             }
             "tmpfs" => {
                 let (size, mode) = v
@@ -398,7 +405,8 @@ pub fn lower(ctx: &mut Ctx, plan: &mut Plan, out: &mut Vec<Manifest>) {
                     .as_ref()
                     .map(|t| (t.size, t.mode))
                     .unwrap_or((None, None));
-                tmpfs(ctx, plan, &v.target, size, mode, &[], span);
+                let mode_span = svc.span_of(&["volumes", &i.to_string(), "tmpfs", "mode"]);
+                tmpfs(ctx, plan, &v.target, size, mode, &[], mode_span);
             }
             other => {
                 ctx.warn(
@@ -566,19 +574,25 @@ fn bind(
     local: &mut Local,
     src: &str,
     v: &VolumeSpec,
-    span: Span,
+    index: usize,
 ) {
+    let svc = plan.svc;
+    let idx = index.to_string();
+    let span = svc.span_of(&["volumes", &idx]);
+    let host_path_mount = ctx.opts.allow_host_paths
+        && src.starts_with('/')
+        && classify_bind(ctx.project, src, v.read_only) == Bind::Outside;
     if let Some(b) = &v.bind {
-        if let Some(p) = &b.propagation {
+        if let (Some(p), false) = (&b.propagation, host_path_mount) {
             ctx.warn(
-                span,
-                format!("bind propagation `{p}` is not mapped: ignored"),
+                svc.span_of(&["volumes", &idx, "bind", "propagation"]),
+                format!("bind propagation `{p}` only applies to host paths: ignored"),
             );
         }
         if let Some(s) = &b.selinux {
             ctx.warn(
-                span,
-                format!("SELinux relabelling `{s}` is not mapped (Kubernetes labels volumes itself): ignored"),
+                svc.span_of(&["volumes", &idx, "bind", "selinux"]),
+                format!("SELinux relabelling `{s}` is not mapped (Kubernetes relabels volumes itself): ignored"),
             );
         }
     }
@@ -608,7 +622,7 @@ fn bind(
         return;
     }
     match classify_bind(ctx.project, src, v.read_only) {
-        Bind::Outside => outside(ctx, plan, local, src, v, span),
+        Bind::Outside => outside(ctx, plan, local, src, v, index),
         Bind::TooLarge(n) => {
             ctx.error(
                 span,
@@ -629,9 +643,23 @@ fn outside(
     local: &mut Local,
     src: &str,
     v: &VolumeSpec,
-    span: Span,
+    index: usize,
 ) {
+    let span = plan.svc.span_of(&["volumes", &index.to_string()]);
     if ctx.opts.allow_host_paths && src.starts_with('/') {
+        let propagation = v.bind.as_ref().and_then(|b| b.propagation.as_deref());
+        let mount_propagation = match propagation {
+            Some("rslave" | "slave") => Some("HostToContainer"),
+            Some("rshared" | "shared") => {
+                ctx.warn(
+                    plan.svc
+                        .span_of(&["volumes", &index.to_string(), "bind", "propagation"]),
+                    "`Bidirectional` mount propagation needs a privileged container",
+                );
+                Some("Bidirectional")
+            }
+            _ => None,
+        };
         let name = match local.binds.get(src) {
             Some(n) => n.clone(),
             None => {
@@ -651,6 +679,9 @@ fn outside(
             }
         };
         push_mount(plan, name, v, None);
+        if let (Some(m), Some(p)) = (plan.pod.mounts.last_mut(), mount_propagation) {
+            m.mount_propagation = Some(p.to_string());
+        }
         return;
     }
     let allowed = ctx.opts.allow_host_paths;
@@ -686,7 +717,12 @@ fn config_bind(
         if *other > 0 {
             ctx.warn(
                 span,
-                format!("directory `{src}` has {other} entries that are not regular files (subdirectories, links, ...): a ConfigMap holds only the files at its top level"),
+                format!(
+                    "directory `{src}` has {other} {} that {} not regular files (subdirectories, links, ...): a ConfigMap holds only the files at its top level, so {} left out",
+                    if *other == 1 { "entry" } else { "entries" },
+                    if *other == 1 { "is" } else { "are" },
+                    if *other == 1 { "it is" } else { "they are" },
+                ),
             );
         }
     }
@@ -780,7 +816,7 @@ fn tmpfs(
     if let Some(m) = mode.filter(|m| m & 0o777 != 0o777) {
         ctx.warn(
             span,
-            format!("tmpfs `{target}`: mode {m:o} is not applied: emptyDir directories are world-writable (0777)"),
+            format!("tmpfs `{target}`: mode 0{m:o} is not applied: emptyDir directories are world-writable (0777)"),
         );
     }
     if !ignored.is_empty() {
@@ -800,16 +836,10 @@ pub fn lower_shared(ctx: &mut Ctx, out: &mut Vec<Manifest>) {
     let project = ctx.project;
     for (key, vol) in &project.volumes {
         let used = ctx.volume_users.get(key).is_some_and(|u| !u.is_empty());
-        let field_span = |f: &str| {
-            project
-                .tree
-                .pointer(&["volumes", key.as_str(), f])
-                .map(|n| n.span)
-                .unwrap_or(vol.span)
-        };
+        let field_span = |f: &str| project.tree.span_at(&["volumes", key.as_str(), f]);
         if is_external(&vol.external) {
             if used {
-                let name = vol.name.clone().unwrap_or_else(|| key.clone());
+                let name = external_name(vol.name.as_deref().unwrap_or(key));
                 ctx.external.insert(format!("PersistentVolumeClaim/{name}"));
                 ctx.warn(
                     vol.span,
