@@ -546,7 +546,7 @@ pub fn mount(ctx: &mut Ctx, plan: &mut Plan) {
             let target = target_path(section, key, r.target.as_deref());
             let dkey = data_key(key);
             let (items, default_mode, sub_path) = if dir {
-                (hc.and_then(|h| h.items(mode)), mode, None)
+                (hc.and_then(|h| h.items(None)), mode, None)
             } else {
                 (
                     Some(vec![KeyToPath {

@@ -602,9 +602,19 @@ fn bind(
             Bind::Data(why) => why,
             _ => "is mounted read-write by another service",
         };
+        let template = plan.kind == WorkloadKind::StatefulSet
+            && ctx.volume_users.get(&key).is_some_and(|u| u.len() == 1);
+        let becomes = if template {
+            format!(
+                "a volumeClaimTemplate of StatefulSet `{}` (one claim per replica)",
+                plan.name
+            )
+        } else {
+            format!("PersistentVolumeClaim `{pvc}`")
+        };
         ctx.warn(
             span,
-            format!("bind mount `{src}` {why}, so it holds data, not configuration: it becomes PersistentVolumeClaim `{pvc}`, and its contents are not copied"),
+            format!("bind mount `{src}` {why}, so it holds data, not configuration: it becomes {becomes}, and its contents are not copied"),
         )
         .help = Some("copy existing data in after deploying (kubectl cp), bake it into the image, or mount a directory of configuration files read-only (`:ro`) to ship them as a ConfigMap".into());
         claim(
