@@ -329,11 +329,13 @@ pub fn prepare(ctx: &mut Ctx) {
                 Resolved::External(name) => {
                     if is_used {
                         ctx.external.insert(format!("{kind}/{name}"));
-                        let given = o.name.unwrap_or(&key);
-                        let renamed = if given == name {
-                            String::new()
-                        } else {
-                            format!(" (`{given}` is not a valid Kubernetes name)")
+                        // A sanitised compose key is reported by `names`; an explicit
+                        // `name:` that had to change is reported here.
+                        let renamed = match o.name {
+                            Some(given) if given != name => {
+                                format!(" (`{given}` is not a valid Kubernetes name)")
+                            }
+                            _ => String::new(),
                         };
                         ctx.warn(
                             span,
@@ -351,8 +353,13 @@ pub fn prepare(ctx: &mut Ctx) {
                         span,
                         format!("{noun} `{key}`: {reason}; treated as external: {kind} `{name}` must exist before deploying"),
                     );
+                    let file = o.file.unwrap_or("FILE");
+                    let what = match section {
+                        Section::Configs => "configmap",
+                        Section::Secrets => "secret generic",
+                    };
                     d.help = Some(format!(
-                        "create it with the file under the key `{}`",
+                        "create it with: kubectl create {what} {name} --from-file={}={file}",
                         data_key(&key)
                     ));
                     name

@@ -444,16 +444,6 @@ pub fn lower(ctx: &mut Ctx, plan: &mut Plan, out: &mut Vec<Manifest>) {
         }
         tmpfs(ctx, plan, target, size, mode, &ignored, span);
     }
-    if !svc.volumes_from.is_empty() {
-        ctx.warn(
-            svc.span_of(&["volumes_from"]),
-            format!(
-                "`volumes_from` is not mapped: pods cannot share another service's volumes this way (service `{}` gets none of them)",
-                svc.name
-            ),
-        )
-        .help = Some("mount the same named volumes in this service explicitly".into());
-    }
 }
 
 fn pvc_volume(claim: &str) -> Volume {
@@ -728,10 +718,12 @@ fn config_bind(
             ctx.warn(
                 span,
                 format!(
-                    "directory `{src}` has {other} {} that {} not regular files (subdirectories, links, ...): a ConfigMap holds only the files at its top level, so {} left out",
-                    if *other == 1 { "entry" } else { "entries" },
-                    if *other == 1 { "is" } else { "are" },
-                    if *other == 1 { "it is" } else { "they are" },
+                    "directory `{src}`: {other} {} (subdirectories, links, ...) cannot go into a ConfigMap, which holds only the regular files at its top level: left out",
+                    if *other == 1 {
+                        "entry that is not a regular file"
+                    } else {
+                        "entries that are not regular files"
+                    },
                 ),
             );
         }
@@ -941,6 +933,65 @@ mod tests {
         ] {
             assert_eq!(path_stem(input), want);
         }
+    }
+
+    #[test]
+    fn classify_bind_table() {
+        let mut p = Project::default();
+        let dir = |n: usize| HostPath::Dir {
+            files: (0..n).map(|i| (format!("f{i}"), Vec::new())).collect(),
+            other: 0,
+        };
+        p.host_paths
+            .insert("./f".into(), HostPath::File(Vec::new()));
+        p.host_paths.insert("./d".into(), dir(2));
+        p.host_paths.insert("./e".into(), dir(0));
+        p.host_paths.insert("./m".into(), HostPath::Missing);
+        p.host_paths
+            .insert("./big".into(), HostPath::TooLarge(2 << 20));
+        p.host_paths.insert("/abs".into(), HostPath::Outside);
+        let cases: &[(&str, bool, Bind)] = &[
+            ("./f", false, Bind::Config),
+            ("./f", true, Bind::Config),
+            ("./d", true, Bind::Config),
+            (
+                "./d",
+                false,
+                Bind::Data("is a directory mounted read-write"),
+            ),
+            ("./e", true, Bind::Data("is an empty directory")),
+            ("./m", true, Bind::Data("does not exist")),
+            ("./big", true, Bind::TooLarge(2 << 20)),
+            (
+                "./big",
+                false,
+                Bind::Data("is larger than a ConfigMap can hold and mounted read-write"),
+            ),
+            ("/abs", false, Bind::Outside),
+            ("/not-recorded", false, Bind::Outside),
+            ("~/x", false, Bind::Outside),
+            ("../x", false, Bind::Outside),
+            ("./not-recorded", false, Bind::Data("does not exist")),
+        ];
+        for (path, ro, want) in cases {
+            assert_eq!(classify_bind(&p, path, *ro), *want, "{path} ro={ro}");
+        }
+    }
+
+    #[test]
+    fn unique_volume_names() {
+        let mut pod = PodParts::default();
+        let a = add_volume(&mut pod, "data", Volume::default());
+        let b = add_volume(&mut pod, "data", Volume::default());
+        let c = add_volume(&mut pod, "Data", Volume::default());
+        assert_eq!(
+            (a.as_str(), b.as_str(), c.as_str()),
+            ("data", "data-2", "data-3")
+        );
+        let long = "x".repeat(80);
+        let d = add_volume(&mut pod, &long, Volume::default());
+        let e = add_volume(&mut pod, &long, Volume::default());
+        assert!(d.len() <= 63 && e.len() <= 63 && d != e);
     }
 
     fn plan_for<'a>(svc: &'a Service, kind: WorkloadKind) -> Plan<'a> {
