@@ -446,6 +446,17 @@ pub fn lower(ctx: &mut Ctx, plan: &mut Plan, out: &mut Vec<Manifest>) {
     }
 }
 
+/// `a, b, c` or, for long lists, `a, b, c, d, e and 17 more`.
+fn user_list(users: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let head = users[..users.len().min(SHOWN)].join(", ");
+    if users.len() > SHOWN {
+        format!("{head} and {} more", users.len() - SHOWN)
+    } else {
+        head
+    }
+}
+
 fn pvc_volume(claim: &str) -> Volume {
     Volume {
         persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
@@ -486,11 +497,11 @@ fn claim(
         return;
     }
     let svc_name = plan.svc.name.clone();
-    let users = ctx
-        .volume_users
-        .get(key)
-        .cloned()
-        .unwrap_or_else(|| vec![svc_name.clone()]);
+    // Borrow-free summary of the users (a volume may be shared by thousands).
+    let (user_count, is_first) = match ctx.volume_users.get(key) {
+        Some(u) => (u.len(), u.first() == Some(&svc_name)),
+        None => (1, true),
+    };
     let annotations = vol
         .map(|(_, cv)| {
             let mut a = label_annotations(cv.labels.as_ref());
@@ -498,7 +509,7 @@ fn claim(
             a
         })
         .filter(|a| !a.is_empty());
-    let name = if users.len() == 1 && plan.kind == WorkloadKind::StatefulSet {
+    let name = if user_count == 1 && plan.kind == WorkloadKind::StatefulSet {
         let tname = unique_volume_name(&plan.pod, pod_base);
         let spec = claim_spec(ctx, vol, Some(&plan.ext), "ReadWriteOnce");
         plan.pod.claim_templates.push(PersistentVolumeClaim {
@@ -513,8 +524,8 @@ fn claim(
         });
         tname
     } else {
-        if users.first() == Some(&svc_name) {
-            let access = if users.len() > 1 {
+        if is_first {
+            let access = if user_count > 1 {
                 let what = match vol {
                     Some((k, _)) => format!("volume `{k}`"),
                     None => format!(
@@ -526,7 +537,7 @@ fn claim(
                     origin,
                     format!(
                         "{what} is shared by services {}: its PersistentVolumeClaim `{pvc_name}` asks for ReadWriteMany",
-                        users.join(", ")
+                        user_list(ctx.volume_users.get(key).map(Vec::as_slice).unwrap_or(&[]))
                     ),
                 )
                 .help = Some("ReadWriteMany needs a storage class that supports it (NFS, CephFS, EFS, Azure Files, ...); set --storage-class or x-kubernetes.storage-class".into());
@@ -535,7 +546,7 @@ fn claim(
                 "ReadWriteOnce"
             };
             let spec = claim_spec(ctx, vol, Some(&plan.ext), access);
-            let labels = if users.len() == 1 {
+            let labels = if user_count == 1 {
                 plan.labels.clone()
             } else {
                 ctx.labels(None)
