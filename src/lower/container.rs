@@ -21,77 +21,7 @@ use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// FALLBACK until `crate::compose::units` lands on main (same signatures; replace this
-/// module with `pub use crate::compose::units;`). Go `time.ParseDuration` and
-/// docker/go-units `RAMInBytes` for the forms compose files use.
-pub mod units {
-    use std::time::Duration;
-
-    pub fn parse_duration(s: &str) -> Result<Duration, String> {
-        let bad = || format!("invalid duration {s:?}: expected a duration like 30s, 1m30s or 500ms");
-        let t = s.strip_prefix('+').unwrap_or(s);
-        if t == "0" {
-            return Ok(Duration::ZERO);
-        }
-        if t.is_empty() {
-            return Err(bad());
-        }
-        let mut nanos: f64 = 0.0;
-        let mut rest = t;
-        while !rest.is_empty() {
-            let num_len = rest
-                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-                .unwrap_or(rest.len());
-            if num_len == 0 {
-                return Err(bad());
-            }
-            let n: f64 = rest[..num_len].parse().map_err(|_| bad())?;
-            rest = &rest[num_len..];
-            let unit_len = rest
-                .find(|c: char| c.is_ascii_digit() || c == '.')
-                .unwrap_or(rest.len());
-            let mul = match &rest[..unit_len] {
-                "ns" => 1.0,
-                "us" | "µs" | "μs" => 1e3,
-                "ms" => 1e6,
-                "s" => 1e9,
-                "m" => 60e9,
-                "h" => 3600e9,
-                _ => return Err(bad()),
-            };
-            rest = &rest[unit_len..];
-            nanos += n * mul;
-        }
-        if !nanos.is_finite() || nanos >= 9.2e18 {
-            return Err(bad());
-        }
-        Ok(Duration::from_nanos(nanos as u64))
-    }
-
-    pub fn parse_bytes(s: &str) -> Result<u64, String> {
-        let bad = || format!("invalid size {s:?}: expected a byte size like 512k, 256m or 1g");
-        let t = s.trim();
-        let split = t
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(t.len());
-        let n: f64 = t[..split].parse().map_err(|_| bad())?;
-        let sfx = t[split..].trim_start().to_ascii_lowercase();
-        let mul: u64 = match sfx.as_str() {
-            "" | "b" => 1,
-            "k" | "kb" | "kib" => 1 << 10,
-            "m" | "mb" | "mib" => 1 << 20,
-            "g" | "gb" | "gib" => 1 << 30,
-            "t" | "tb" | "tib" => 1 << 40,
-            "p" | "pb" | "pib" => 1 << 50,
-            _ => return Err(bad()),
-        };
-        let v = n * mul as f64;
-        if !v.is_finite() || v >= 9.2e18 {
-            return Err(bad());
-        }
-        Ok(v as u64)
-    }
-}
+pub use crate::compose::units;
 
 /// FALLBACK until `crate::k8s::quantity` lands on main (same signatures; replace this
 /// module with `pub use crate::k8s::quantity;`).
@@ -133,7 +63,11 @@ pub fn cpu_millis(v: &Json) -> Result<u64, String> {
         Some(f) if f.is_finite() && (0.0..1.0e12).contains(&f) => {
             let m = f * 1000.0;
             let r = m.round();
-            Ok(if (m - r).abs() < 1e-6 { r as u64 } else { m.ceil() as u64 })
+            Ok(if (m - r).abs() < 1e-6 {
+                r as u64
+            } else {
+                m.ceil() as u64
+            })
         }
         _ => Err(format!("{v} is not a number of CPUs (like 0.5 or 2)")),
     }
@@ -229,7 +163,10 @@ fn image(ctx: &mut Ctx, svc: &Service) -> Option<String> {
                 svc.span_of(&["build"]),
                 format!("build: is not run; the cluster pulls {img}"),
             )
-            .help = Some("build and push the image first (`docker compose build && docker compose push`)".into());
+            .help = Some(
+                "build and push the image first (`docker compose build && docker compose push`)"
+                    .into(),
+            );
             Some(img.clone())
         }
         (Some(img), None) => Some(img.clone()),
@@ -243,7 +180,10 @@ fn image(ctx: &mut Ctx, svc: &Service) -> Option<String> {
             Some(img)
         }
         (None, None) => {
-            ctx.error(svc.span(), format!("service {} has neither image nor build", svc.name));
+            ctx.error(
+                svc.span(),
+                format!("service {} has neither image nor build", svc.name),
+            );
             None
         }
     }
@@ -278,8 +218,11 @@ fn pull_policy(ctx: &mut Ctx, plan: &Plan) -> Option<String> {
         "never" => Some("Never".into()),
         "missing" | "if_not_present" => Some("IfNotPresent".into()),
         "build" => {
-            ctx.warn(span, "pull_policy: build is not mapped: the cluster cannot build images")
-                .help = Some("build and push the image, then set image:".into());
+            ctx.warn(
+                span,
+                "pull_policy: build is not mapped: the cluster cannot build images",
+            )
+            .help = Some("build and push the image, then set image:".into());
             None
         }
         other => {
@@ -411,7 +354,10 @@ fn pick<'a>(
             if d.json != l.json {
                 ctx.warn(
                     l.span,
-                    format!("{} ({}) differs from {} ({}); {} is used", l.what, l.json, d.what, d.json, d.what),
+                    format!(
+                        "{} ({}) differs from {} ({}); {} is used",
+                        l.what, l.json, d.what, d.json, d.what
+                    ),
                 );
             }
             Some(d)
@@ -446,10 +392,38 @@ fn resources(ctx: &mut Ctx, svc: &Service) -> Option<ResourceRequirements> {
     let res = svc.deploy.as_ref().and_then(|d| d.resources.as_ref());
     let lim = res.and_then(|r| r.limits.as_ref());
     let rsv = res.and_then(|r| r.reservations.as_ref());
-    let lc = pick(ctx, svc, lim.and_then(|l| l.cpus.as_ref()), &["deploy", "resources", "limits", "cpus"], svc.cpus.as_ref(), "cpus");
-    let lm = pick(ctx, svc, lim.and_then(|l| l.memory.as_ref()), &["deploy", "resources", "limits", "memory"], svc.mem_limit.as_ref(), "mem_limit");
-    let rc = pick(ctx, svc, rsv.and_then(|r| r.cpus.as_ref()), &["deploy", "resources", "reservations", "cpus"], None, "");
-    let rm = pick(ctx, svc, rsv.and_then(|r| r.memory.as_ref()), &["deploy", "resources", "reservations", "memory"], svc.mem_reservation.as_ref(), "mem_reservation");
+    let lc = pick(
+        ctx,
+        svc,
+        lim.and_then(|l| l.cpus.as_ref()),
+        &["deploy", "resources", "limits", "cpus"],
+        svc.cpus.as_ref(),
+        "cpus",
+    );
+    let lm = pick(
+        ctx,
+        svc,
+        lim.and_then(|l| l.memory.as_ref()),
+        &["deploy", "resources", "limits", "memory"],
+        svc.mem_limit.as_ref(),
+        "mem_limit",
+    );
+    let rc = pick(
+        ctx,
+        svc,
+        rsv.and_then(|r| r.cpus.as_ref()),
+        &["deploy", "resources", "reservations", "cpus"],
+        None,
+        "",
+    );
+    let rm = pick(
+        ctx,
+        svc,
+        rsv.and_then(|r| r.memory.as_ref()),
+        &["deploy", "resources", "reservations", "memory"],
+        svc.mem_reservation.as_ref(),
+        "mem_reservation",
+    );
 
     let mut limits: BTreeMap<String, Quantity> = BTreeMap::new();
     let mut requests: BTreeMap<String, Quantity> = BTreeMap::new();
@@ -459,12 +433,26 @@ fn resources(ctx: &mut Ctx, svc: &Service) -> Option<ResourceRequirements> {
     let rmb = rm.as_ref().and_then(|v| mem_of(ctx, v));
     if let (Some(l), Some(r), Some(v)) = (lcm, rcm, rc.as_ref()) {
         if r > l {
-            ctx.error(v.span, format!("CPU reservation ({}) is larger than the limit ({})", format_millis(r), format_millis(l)));
+            ctx.error(
+                v.span,
+                format!(
+                    "CPU reservation ({}) is larger than the limit ({})",
+                    format_millis(r),
+                    format_millis(l)
+                ),
+            );
         }
     }
     if let (Some(l), Some(r), Some(v)) = (lmb, rmb, rm.as_ref()) {
         if r > l {
-            ctx.error(v.span, format!("memory reservation ({}) is larger than the limit ({})", quantity::memory(r).0, quantity::memory(l).0));
+            ctx.error(
+                v.span,
+                format!(
+                    "memory reservation ({}) is larger than the limit ({})",
+                    quantity::memory(r).0,
+                    quantity::memory(l).0
+                ),
+            );
         }
     }
     if let Some(m) = lcm {
@@ -486,25 +474,40 @@ fn resources(ctx: &mut Ctx, svc: &Service) -> Option<ResourceRequirements> {
     let mut gpus = 0i64;
     if let Some(r) = rsv {
         for (i, d) in r.devices.iter().enumerate() {
-            let at = ["deploy", "resources", "reservations", "devices", &i.to_string()];
+            let at = [
+                "deploy",
+                "resources",
+                "reservations",
+                "devices",
+                &i.to_string(),
+            ];
             gpus += gpu_count(ctx, svc, d, &at);
         }
     }
     match &svc.gpus {
         Some(Json::String(s)) if s == "all" => {
-            gpus += gpu_count(ctx, svc, &serde_json::json!({"count": "all", "capabilities": ["gpu"]}), &["gpus"]);
+            gpus += gpu_count(
+                ctx,
+                svc,
+                &serde_json::json!({"count": "all", "capabilities": ["gpu"]}),
+                &["gpus"],
+            );
         }
         Some(Json::Array(a)) => {
             for (i, d) in a.iter().enumerate() {
                 let mut d = d.clone();
                 if let Json::Object(o) = &mut d {
-                    o.entry("capabilities").or_insert(serde_json::json!(["gpu"]));
+                    o.entry("capabilities")
+                        .or_insert(serde_json::json!(["gpu"]));
                 }
                 gpus += gpu_count(ctx, svc, &d, &["gpus", &i.to_string()]);
             }
         }
         Some(other) => {
-            ctx.warn(svc.span_of(&["gpus"]), format!("gpus: {other} is not mapped"));
+            ctx.warn(
+                svc.span_of(&["gpus"]),
+                format!("gpus: {other} is not mapped"),
+            );
         }
         None => {}
     }
@@ -525,7 +528,9 @@ fn unmapped_resource_parts(ctx: &mut Ctx, svc: &Service, side: &str, spec: &Reso
     if spec.pids.is_some() {
         ctx.warn(
             svc.span_of(&["deploy", "resources", side, "pids"]),
-            format!("deploy.resources.{side}.pids is not mapped: pod PID limits are a node setting"),
+            format!(
+                "deploy.resources.{side}.pids is not mapped: pod PID limits are a node setting"
+            ),
         )
         .help = Some("the kubelet's --pod-max-pids caps processes per pod".into());
     }
@@ -534,7 +539,9 @@ fn unmapped_resource_parts(ctx: &mut Ctx, svc: &Service, side: &str, spec: &Reso
             svc.span_of(&["deploy", "resources", side, "generic_resources"]),
             format!("deploy.resources.{side}.generic_resources is not mapped"),
         )
-        .help = Some("request the device plugin's extended resource in `resources.limits` by hand".into());
+        .help = Some(
+            "request the device plugin's extended resource in `resources.limits` by hand".into(),
+        );
     }
     if side == "limits" && !spec.devices.is_empty() {
         ctx.warn(
@@ -553,13 +560,19 @@ fn gpu_count(ctx: &mut Ctx, svc: &Service, d: &Json, at: &[&str]) -> i64 {
         .map(|a| a.iter().filter_map(Json::as_str).collect())
         .unwrap_or_default();
     if !caps.contains(&"gpu") {
-        ctx.warn(span, format!("device reservation with capabilities {caps:?} is not mapped; only GPUs are"))
-            .help = Some("request the device plugin's resource in `resources.limits` by hand".into());
+        ctx.warn(
+            span,
+            format!("device reservation with capabilities {caps:?} is not mapped; only GPUs are"),
+        )
+        .help = Some("request the device plugin's resource in `resources.limits` by hand".into());
         return 0;
     }
     let driver = d.get("driver").and_then(Json::as_str).unwrap_or("nvidia");
     if driver != "nvidia" {
-        ctx.warn(span, format!("GPU driver {driver:?} is not mapped; only nvidia (nvidia.com/gpu) is"));
+        ctx.warn(
+            span,
+            format!("GPU driver {driver:?} is not mapped; only nvidia (nvidia.com/gpu) is"),
+        );
         return 0;
     }
     if d.get("options").is_some() {
@@ -570,8 +583,11 @@ fn gpu_count(ctx: &mut Ctx, svc: &Service, d: &Json, at: &[&str]) -> i64 {
     let all = || -> i64 { 1 };
     match (count, ids) {
         (Some(c), _) if c.as_str() == Some("all") => {
-            ctx.warn(span, "GPU count `all` becomes 1: Kubernetes needs a number of GPUs")
-                .help = Some("set count: N".into());
+            ctx.warn(
+                span,
+                "GPU count `all` becomes 1: Kubernetes needs a number of GPUs",
+            )
+            .help = Some("set count: N".into());
             all()
         }
         (Some(c), _) => match super::workload::json_int(c) {
@@ -582,7 +598,10 @@ fn gpu_count(ctx: &mut Ctx, svc: &Service, d: &Json, at: &[&str]) -> i64 {
             }
         },
         (None, Some(n)) => {
-            ctx.warn(span, format!("device_ids become a count of {n}: Kubernetes cannot pick GPUs by id"));
+            ctx.warn(
+                span,
+                format!("device_ids become a count of {n}: Kubernetes cannot pick GPUs by id"),
+            );
             n as i64
         }
         (None, None) => {
@@ -672,15 +691,20 @@ fn lifecycle(ctx: &mut Ctx, svc: &Service) -> Option<Lifecycle> {
             if first.get(extra).is_some() {
                 ctx.warn(
                     svc.span_of(&[key, "0", extra]),
-                    format!("{key}.{extra} is not mapped: hooks run like the container's own process"),
+                    format!(
+                        "{key}.{extra} is not mapped: hooks run like the container's own process"
+                    ),
                 );
             }
         }
         let cmd = match first.get("command") {
-            Some(Json::Array(a)) => a.iter().map(|v| match v {
-                Json::String(s) => s.clone(),
-                other => other.to_string(),
-            }).collect(),
+            Some(Json::Array(a)) => a
+                .iter()
+                .map(|v| match v {
+                    Json::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect(),
             Some(Json::String(s)) => match split_words(s) {
                 Ok(w) => w,
                 Err(e) => {
@@ -746,14 +770,25 @@ mod tests {
             ("2GB", "2Gi"),
             ("1t", "1Ti"),
         ] {
-            assert_eq!(quantity::memory(units::parse_bytes(s).unwrap()).0, want, "{s}");
+            assert_eq!(
+                quantity::memory(units::parse_bytes(s).unwrap()).0,
+                want,
+                "{s}"
+            );
         }
         assert_eq!(bytes_of(&json!(1048576)).unwrap(), 1 << 20);
     }
 
     #[test]
     fn durations() {
-        for (s, secs) in [("30s", 30), ("1m30s", 90), ("500ms", 1), ("1.5s", 2), ("0", 0), ("2h", 7200)] {
+        for (s, secs) in [
+            ("30s", 30),
+            ("1m30s", 90),
+            ("500ms", 1),
+            ("1.5s", 2),
+            ("0", 0),
+            ("2h", 7200),
+        ] {
             assert_eq!(ceil_secs(units::parse_duration(s).unwrap(), 0), secs, "{s}");
         }
         assert!(units::parse_duration("10").is_err());
@@ -771,7 +806,12 @@ mod tests {
 
     #[test]
     fn capabilities() {
-        for (s, want) in [("CAP_NET_ADMIN", "NET_ADMIN"), ("sys_time", "SYS_TIME"), ("ALL", "ALL"), ("cap_chown", "CHOWN")] {
+        for (s, want) in [
+            ("CAP_NET_ADMIN", "NET_ADMIN"),
+            ("sys_time", "SYS_TIME"),
+            ("ALL", "ALL"),
+            ("cap_chown", "CHOWN"),
+        ] {
             assert_eq!(capability(s), want);
         }
     }

@@ -260,11 +260,7 @@ fn string(errs: &mut Errs, path: &[&str], v: &Json, which: &str, what: &str) -> 
     if !ok {
         errs.push(
             path,
-            format!(
-                "x-kubernetes.{} {s:?} is not {what}",
-                path.join("."),
-                s = s
-            ),
+            format!("x-kubernetes.{} {s:?} is not {what}", path.join("."), s = s),
             None,
         );
         return None;
@@ -374,8 +370,7 @@ pub fn parse_value(v: &Json, name: &str) -> (ServiceExt, Vec<ExtError>) {
                             &p,
                             format!("x-kubernetes.kind {s:?} is not a workload kind"),
                             Some(near.unwrap_or_else(|| {
-                                "expected Deployment, StatefulSet, DaemonSet, Job or CronJob"
-                                    .into()
+                                "expected Deployment, StatefulSet, DaemonSet, Job or CronJob".into()
                             })),
                         );
                     }
@@ -396,7 +391,13 @@ pub fn parse_value(v: &Json, name: &str) -> (ServiceExt, Vec<ExtError>) {
             "http-probe" => {
                 if let Some(m) = object(&mut errs, &p, val, &["path", "port"]) {
                     let path = match m.get("path") {
-                        Some(v) => string(&mut errs, &[k, "path"], v, "path", "a path starting with `/`"),
+                        Some(v) => string(
+                            &mut errs,
+                            &[k, "path"],
+                            v,
+                            "path",
+                            "a path starting with `/`",
+                        ),
                         None => Some("/".to_string()),
                     };
                     let port = match m.get("port") {
@@ -424,7 +425,9 @@ pub fn parse_value(v: &Json, name: &str) -> (ServiceExt, Vec<ExtError>) {
                             Json::String(s) => errs.push(
                                 &[k, "type"],
                                 format!("x-kubernetes.service.type {s:?} is not a Service type"),
-                                Some("expected ClusterIP, NodePort, LoadBalancer or Headless".into()),
+                                Some(
+                                    "expected ClusterIP, NodePort, LoadBalancer or Headless".into(),
+                                ),
                             ),
                             other => errs.ty(&[k, "type"], "a string", other),
                         }
@@ -463,10 +466,22 @@ pub fn parse_value(v: &Json, name: &str) -> (ServiceExt, Vec<ExtError>) {
                             ..IngressExt::default()
                         };
                         if let Some(h) = m.get("host") {
-                            ing.host = string(&mut errs, &[k, "host"], h, "host", "a lower-case DNS host name");
+                            ing.host = string(
+                                &mut errs,
+                                &[k, "host"],
+                                h,
+                                "host",
+                                "a lower-case DNS host name",
+                            );
                         }
                         if let Some(pa) = m.get("path") {
-                            if let Some(s) = string(&mut errs, &[k, "path"], pa, "path", "a path starting with `/`") {
+                            if let Some(s) = string(
+                                &mut errs,
+                                &[k, "path"],
+                                pa,
+                                "path",
+                                "a path starting with `/`",
+                            ) {
                                 ing.path = s;
                             }
                         }
@@ -476,10 +491,13 @@ pub fn parse_value(v: &Json, name: &str) -> (ServiceExt, Vec<ExtError>) {
                             Some(t @ Json::String(_)) => {
                                 ing.tls = string(&mut errs, &[k, "tls"], t, "name", "a Secret name")
                             }
-                            Some(other) => errs.ty(&[k, "tls"], "true, false or a Secret name", other),
+                            Some(other) => {
+                                errs.ty(&[k, "tls"], "true, false or a Secret name", other)
+                            }
                         }
                         if let Some(c) = m.get("class") {
-                            ing.class = string(&mut errs, &[k, "class"], c, "name", "an IngressClass name");
+                            ing.class =
+                                string(&mut errs, &[k, "class"], c, "name", "an IngressClass name");
                         }
                         if let Some(a) = m.get("annotations") {
                             ing.annotations = string_map(&mut errs, &[k, "annotations"], a);
@@ -516,7 +534,9 @@ pub fn parse_value(v: &Json, name: &str) -> (ServiceExt, Vec<ExtError>) {
                         if min > max {
                             errs.push(
                                 &[k, "min"],
-                                format!("x-kubernetes.autoscale.min ({min}) is larger than max ({max})"),
+                                format!(
+                                    "x-kubernetes.autoscale.min ({min}) is larger than max ({max})"
+                                ),
                                 None,
                             );
                         } else {
@@ -541,7 +561,13 @@ pub fn parse_value(v: &Json, name: &str) -> (ServiceExt, Vec<ExtError>) {
                 other => errs.ty(&p, "a string", other),
             },
             "size" => {
-                ext.volume_size = string(&mut errs, &p, val, "quantity", "a storage size such as 10Gi")
+                ext.volume_size = string(
+                    &mut errs,
+                    &p,
+                    val,
+                    "quantity",
+                    "a storage size such as 10Gi",
+                )
             }
             "storage-class" => {
                 ext.volume_storage_class = string(&mut errs, &p, val, "name", "a StorageClass name")
@@ -557,12 +583,23 @@ pub fn parse_value(v: &Json, name: &str) -> (ServiceExt, Vec<ExtError>) {
                 } else {
                     format!("expected one of: {}", KEYS.join(", "))
                 };
-                errs.push(&p, format!("unknown key `{other}` in x-kubernetes"), Some(help));
+                errs.push(
+                    &p,
+                    format!("unknown key `{other}` in x-kubernetes"),
+                    Some(help),
+                );
             }
         }
     }
-    if ext.kind == Some(WorkloadKind::CronJob) && ext.schedule.is_none() && !o.contains_key("schedule") {
-        errs.push(&["kind"], "x-kubernetes.kind CronJob needs x-kubernetes.schedule", None);
+    if ext.kind == Some(WorkloadKind::CronJob)
+        && ext.schedule.is_none()
+        && !o.contains_key("schedule")
+    {
+        errs.push(
+            &["kind"],
+            "x-kubernetes.kind CronJob needs x-kubernetes.schedule",
+            None,
+        );
     }
     (ext, errs.0)
 }
@@ -812,8 +849,11 @@ fn from_labels(ctx: &mut Ctx, svc: &Service) -> ServiceExt {
                 }
             }
             _ => {
-                ctx.warn(span, format!("label {key} is not supported by compose2k8s; ignored"))
-                    .help = Some(format!(
+                ctx.warn(
+                    span,
+                    format!("label {key} is not supported by compose2k8s; ignored"),
+                )
+                .help = Some(format!(
                     "supported kompose labels: {}",
                     KOMPOSE_LABELS
                         .iter()
@@ -926,7 +966,10 @@ mod tests {
         assert_eq!(d["name"]["pattern"], NAME_PATTERN);
         assert_eq!(d["quantity"]["pattern"], QUANTITY_PATTERN);
         assert_eq!(d["portName"]["pattern"], PORT_NAME_PATTERN);
-        assert_eq!(d["annotations"]["propertyNames"]["pattern"], ANNOTATION_KEY_PATTERN);
+        assert_eq!(
+            d["annotations"]["propertyNames"]["pattern"],
+            ANNOTATION_KEY_PATTERN
+        );
         assert_eq!(d["envName"]["pattern"], ENV_NAME_PATTERN);
     }
 
@@ -941,22 +984,40 @@ mod tests {
             (json!({"schedule": "@daily"}), true),
             (json!({"schedule": "0 0 * *"}), false),
             (json!({"schedule": "TZ=UTC 0 0 * * *"}), false),
-            (json!({"kind": "CronJob", "schedule": "0 3 * * MON-FRI"}), true),
+            (
+                json!({"kind": "CronJob", "schedule": "0 3 * * MON-FRI"}),
+                true,
+            ),
             (json!({"kind": "CronJob"}), false),
             (json!({"liveness": true}), true),
             (json!({"liveness": "yes"}), false),
-            (json!({"http-probe": {"path": "/healthz", "port": 8080}}), true),
+            (
+                json!({"http-probe": {"path": "/healthz", "port": 8080}}),
+                true,
+            ),
             (json!({"http-probe": {"port": "http"}}), true),
             (json!({"http-probe": {"port": "8080"}}), true),
-            (json!({"http-probe": {"path": "healthz", "port": 80}}), false),
+            (
+                json!({"http-probe": {"path": "healthz", "port": 80}}),
+                false,
+            ),
             (json!({"http-probe": {"path": "/"}}), false),
             (json!({"http-probe": {"port": 70000}}), false),
             (json!({"http-probe": {"port": "Web_Port"}}), false),
-            (json!({"http-probe": {"port": 80, "scheme": "HTTPS"}}), false),
-            (json!({"service": {"type": "NodePort", "node-port": 30080}}), true),
+            (
+                json!({"http-probe": {"port": 80, "scheme": "HTTPS"}}),
+                false,
+            ),
+            (
+                json!({"service": {"type": "NodePort", "node-port": 30080}}),
+                true,
+            ),
             (json!({"service": {"type": "LoadBalancer"}}), true),
             (json!({"service": {"node-port": 30080}}), true),
-            (json!({"service": {"type": "ClusterIP", "node-port": 30080}}), false),
+            (
+                json!({"service": {"type": "ClusterIP", "node-port": 30080}}),
+                false,
+            ),
             (json!({"service": {"type": "nodeport"}}), false),
             (json!({"service": {"type": "Headless", "extra": 1}}), false),
             (json!({"ingress": true}), true),
@@ -967,13 +1028,19 @@ mod tests {
                       "annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "8m"}}}),
                 true,
             ),
-            (json!({"ingress": {"host": "*.example.com", "tls": "my-cert"}}), true),
+            (
+                json!({"ingress": {"host": "*.example.com", "tls": "my-cert"}}),
+                true,
+            ),
             (json!({"ingress": {"host": "App.Example.com"}}), false),
             (json!({"ingress": {"tls": "My Cert"}}), false),
             (json!({"ingress": {"annotations": {"a": 1}}}), false),
             (json!({"ingress": {"annotations": {"bad key": "x"}}}), false),
             (json!({"ingress": {"hosts": ["a"]}}), false),
-            (json!({"secret-env": ["API_URL"], "config-env": ["DB_PASSWORD_FILE"]}), true),
+            (
+                json!({"secret-env": ["API_URL"], "config-env": ["DB_PASSWORD_FILE"]}),
+                true,
+            ),
             (json!({"secret-env": "API_URL"}), false),
             (json!({"secret-env": ["A=B"]}), false),
             (json!({"autoscale": {"min": 2, "max": 10, "cpu": 70}}), true),
@@ -995,8 +1062,14 @@ mod tests {
             (json!({"storage-class": "fast-ssd"}), true),
             (json!({"service-account": "app"}), true),
             (json!({"service-account": "-app"}), false),
-            (json!({"annotations": {"prometheus.io/scrape": "true"}}), true),
-            (json!({"annotations": {"prometheus.io/scrape": true}}), false),
+            (
+                json!({"annotations": {"prometheus.io/scrape": "true"}}),
+                true,
+            ),
+            (
+                json!({"annotations": {"prometheus.io/scrape": true}}),
+                false,
+            ),
             (json!({"http_probe": {"port": 80}}), false),
             (json!({"replicas": 3}), false),
             (json!([1, 2]), false),
@@ -1052,8 +1125,14 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                ("kind".to_string(), Some("did you mean Deployment?".to_string())),
-                ("http_probe".to_string(), Some("did you mean `http-probe`?".to_string())),
+                (
+                    "kind".to_string(),
+                    Some("did you mean Deployment?".to_string())
+                ),
+                (
+                    "http_probe".to_string(),
+                    Some("did you mean `http-probe`?".to_string())
+                ),
                 (
                     "service.type".to_string(),
                     Some("expected ClusterIP, NodePort, LoadBalancer or Headless".to_string())

@@ -67,12 +67,12 @@ pub fn test_of(hc: &Healthcheck) -> Test {
         Some((first, rest)) => match first.as_str() {
             "NONE" => Test::None,
             "CMD" if !rest.is_empty() => Test::Exec(rest.to_vec()),
-            "CMD-SHELL" if !rest.is_empty() => Test::Exec(vec![
-                "/bin/sh".into(),
-                "-c".into(),
-                rest.join(" "),
-            ]),
-            "CMD" | "CMD-SHELL" => Test::Invalid(format!("healthcheck test {first} has no command")),
+            "CMD-SHELL" if !rest.is_empty() => {
+                Test::Exec(vec!["/bin/sh".into(), "-c".into(), rest.join(" ")])
+            }
+            "CMD" | "CMD-SHELL" => {
+                Test::Invalid(format!("healthcheck test {first} has no command"))
+            }
             other => Test::Invalid(format!(
                 "healthcheck test must start with CMD, CMD-SHELL or NONE, not {other:?}"
             )),
@@ -86,7 +86,10 @@ fn secs(ctx: &mut Ctx, plan: &Plan, key: &str, v: Option<&str>, default: i32) ->
         Ok(d) if d == Duration::ZERO => default,
         Ok(d) => i32::try_from(ceil_secs(d, 1)).unwrap_or(i32::MAX),
         Err(e) => {
-            ctx.error(plan.svc.span_of(&["healthcheck", key]), format!("healthcheck.{key}: {e}"));
+            ctx.error(
+                plan.svc.span_of(&["healthcheck", key]),
+                format!("healthcheck.{key}: {e}"),
+            );
             default
         }
     }
@@ -103,11 +106,23 @@ pub fn timing(ctx: &mut Ctx, plan: &Plan, hc: Option<&Healthcheck>) -> Timing {
             start_interval: None,
         };
     };
-    let period = secs(ctx, plan, "interval", hc.interval.as_deref(), DEFAULT_INTERVAL);
+    let period = secs(
+        ctx,
+        plan,
+        "interval",
+        hc.interval.as_deref(),
+        DEFAULT_INTERVAL,
+    );
     let timeout = secs(ctx, plan, "timeout", hc.timeout.as_deref(), DEFAULT_TIMEOUT);
     let start_period = match hc.start_period.as_deref() {
         None => 0,
-        Some(_) => i64::from(secs(ctx, plan, "start_period", hc.start_period.as_deref(), 0)),
+        Some(_) => i64::from(secs(
+            ctx,
+            plan,
+            "start_period",
+            hc.start_period.as_deref(),
+            0,
+        )),
     };
     let start_interval = hc
         .start_interval
@@ -164,7 +179,10 @@ pub fn lower(ctx: &mut Ctx, plan: &Plan) -> Probes {
                     let names: Vec<&str> = plan.ports.iter().map(|p| p.name.as_str()).collect();
                     ctx.error(
                         svc.span_of(&["x-kubernetes", "http-probe", "port"]),
-                        format!("http-probe port {:?} is not a port name of this service", hp.port),
+                        format!(
+                            "http-probe port {:?} is not a port name of this service",
+                            hp.port
+                        ),
                     )
                     .help = Some(if names.is_empty() {
                         "the service has no ports; give a port number".into()
@@ -241,11 +259,20 @@ mod tests {
     #[test]
     fn tests_of_healthchecks() {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert_eq!(test_of(&hc(&["CMD", "curl", "-f", "http://localhost"])), Test::Exec(s(&["curl", "-f", "http://localhost"])));
-        assert_eq!(test_of(&hc(&["CMD-SHELL", "pg_isready -U postgres"])), Test::Exec(s(&["/bin/sh", "-c", "pg_isready -U postgres"])));
+        assert_eq!(
+            test_of(&hc(&["CMD", "curl", "-f", "http://localhost"])),
+            Test::Exec(s(&["curl", "-f", "http://localhost"]))
+        );
+        assert_eq!(
+            test_of(&hc(&["CMD-SHELL", "pg_isready -U postgres"])),
+            Test::Exec(s(&["/bin/sh", "-c", "pg_isready -U postgres"]))
+        );
         assert_eq!(test_of(&hc(&["NONE"])), Test::None);
         assert_eq!(test_of(&Healthcheck::default()), Test::Inherited);
-        let disabled = Healthcheck { disable: Some(true), ..hc(&["CMD", "x"]) };
+        let disabled = Healthcheck {
+            disable: Some(true),
+            ..hc(&["CMD", "x"])
+        };
         assert_eq!(test_of(&disabled), Test::None);
         assert!(matches!(test_of(&hc(&["CMD"])), Test::Invalid(_)));
         assert!(matches!(test_of(&hc(&["RUN", "x"])), Test::Invalid(_)));

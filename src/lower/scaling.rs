@@ -7,8 +7,8 @@
 use super::{ext, Ctx, Plan, WorkloadKind};
 use crate::k8s::Manifest;
 use k8s_openapi::api::autoscaling::v2::{
-    CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec,
-    MetricSpec, MetricTarget, ResourceMetricSource,
+    CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, MetricSpec,
+    MetricTarget, ResourceMetricSource,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -26,8 +26,11 @@ fn scalable(kind: WorkloadKind) -> bool {
 fn has_cpu_request(plan: &Plan) -> bool {
     let svc = plan.svc;
     let res = svc.deploy.as_ref().and_then(|d| d.resources.as_ref());
-    let cpus = |s: Option<&crate::compose::model::ResourceSpec>| s.and_then(|s| s.cpus.as_ref()).is_some();
-    cpus(res.and_then(|r| r.reservations.as_ref())) || cpus(res.and_then(|r| r.limits.as_ref())) || svc.cpus.is_some()
+    let cpus =
+        |s: Option<&crate::compose::model::ResourceSpec>| s.and_then(|s| s.cpus.as_ref()).is_some();
+    cpus(res.and_then(|r| r.reservations.as_ref()))
+        || cpus(res.and_then(|r| r.limits.as_ref()))
+        || svc.cpus.is_some()
 }
 
 pub fn lower(ctx: &mut Ctx, plan: &Plan, out: &mut Vec<Manifest>) {
@@ -38,7 +41,10 @@ pub fn lower(ctx: &mut Ctx, plan: &Plan, out: &mut Vec<Manifest>) {
         if !scalable(plan.kind) {
             ctx.warn(
                 span,
-                format!("x-kubernetes.autoscale ignored: a {} cannot be autoscaled", ext::kind_name(plan.kind)),
+                format!(
+                    "x-kubernetes.autoscale ignored: a {} cannot be autoscaled",
+                    ext::kind_name(plan.kind)
+                ),
             );
         } else {
             if !has_cpu_request(plan) {
@@ -89,7 +95,10 @@ pub fn lower(ctx: &mut Ctx, plan: &Plan, out: &mut Vec<Manifest>) {
         if plan.ext.pdb == Some(true) {
             ctx.warn(
                 svc.span_of(&["x-kubernetes", "pdb"]),
-                format!("x-kubernetes.pdb ignored: no PodDisruptionBudget for a {}", ext::kind_name(plan.kind)),
+                format!(
+                    "x-kubernetes.pdb ignored: no PodDisruptionBudget for a {}",
+                    ext::kind_name(plan.kind)
+                ),
             );
         }
         return;

@@ -155,7 +155,10 @@ pub fn warn(ctx: &mut Ctx, svc: &Service) {
         {
             continue;
         }
-        ctx.warn(svc.span_of(&["deploy", key]), format!("deploy.{key} is not mapped: {why}"));
+        ctx.warn(
+            svc.span_of(&["deploy", key]),
+            format!("deploy.{key} is not mapped: {why}"),
+        );
     }
     if let Some(mode) = deploy.endpoint_mode.as_deref() {
         if mode != "vip" {

@@ -22,8 +22,8 @@ use k8s_openapi::api::apps::v1::{
 };
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
-    Affinity, EmptyDirVolumeSource, HostAlias, LocalObjectReference, NodeAffinity,
-    NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PodDNSConfig, PodDNSConfigOption,
+    Affinity, EmptyDirVolumeSource, HostAlias, LocalObjectReference, NodeAffinity, NodeSelector,
+    NodeSelectorRequirement, NodeSelectorTerm, PodDNSConfig, PodDNSConfigOption,
     PodSecurityContext, PodSpec, PodTemplateSpec, Sysctl, TopologySpreadConstraint, Volume,
     VolumeMount,
 };
@@ -74,7 +74,10 @@ pub fn kind(ctx: &mut Ctx, svc: &Service, ext: &ServiceExt) -> WorkloadKind {
                 svc.span_of(&["deploy", "mode"]),
                 "deploy.mode global-job becomes a Job: Kubernetes has no run-once-per-node job",
             )
-            .help = Some("set `parallelism`/`completions` to the node count by hand, or use a DaemonSet".into());
+            .help = Some(
+                "set `parallelism`/`completions` to the node count by hand, or use a DaemonSet"
+                    .into(),
+            );
             return WorkloadKind::Job;
         }
         None | Some("replicated") => {}
@@ -121,7 +124,11 @@ pub fn parse_restart(s: &str) -> Option<Restart> {
         "on-failure" => Some(Restart::OnFailure(None)),
         _ => {
             let n = s.strip_prefix("on-failure:")?;
-            n.trim().parse::<i32>().ok().filter(|n| *n >= 0).map(|n| Restart::OnFailure(Some(n)))
+            n.trim()
+                .parse::<i32>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .map(|n| Restart::OnFailure(Some(n)))
         }
     }
 }
@@ -164,7 +171,10 @@ pub fn replicas(ctx: &mut Ctx, svc: &Service, _ext: &ServiceExt) -> i32 {
             _ => {
                 ctx.error(
                     svc.span_of(path),
-                    format!("{} must be a whole number of replicas (0 or more), not {v}", path.join(".")),
+                    format!(
+                        "{} must be a whole number of replicas (0 or more), not {v}",
+                        path.join(".")
+                    ),
                 );
                 None
             }
@@ -376,7 +386,9 @@ fn strategy(ctx: &mut Ctx, plan: &Plan) -> Option<DeploymentStrategy> {
             _ => {
                 ctx.warn(
                     svc.span_of(&["deploy", "update_config", "parallelism"]),
-                    format!("deploy.update_config.parallelism {p} is not a whole number; 1 is used"),
+                    format!(
+                        "deploy.update_config.parallelism {p} is not a whole number; 1 is used"
+                    ),
                 );
             }
         }
@@ -407,10 +419,16 @@ fn strategy(ctx: &mut Ctx, plan: &Plan) -> Option<DeploymentStrategy> {
 }
 
 fn update_config_unmapped(ctx: &mut Ctx, svc: &Service, kind: &str) {
-    if svc.deploy.as_ref().is_some_and(|d| d.update_config.is_some()) {
+    if svc
+        .deploy
+        .as_ref()
+        .is_some_and(|d| d.update_config.is_some())
+    {
         ctx.warn(
             svc.span_of(&["deploy", "update_config"]),
-            format!("deploy.update_config is only mapped for Deployments; this service is a {kind}"),
+            format!(
+                "deploy.update_config is only mapped for Deployments; this service is a {kind}"
+            ),
         );
     }
 }
@@ -467,7 +485,12 @@ pub fn pod_spec(ctx: &mut Ctx, plan: &Plan) -> PodSpec {
     let ext = &plan.ext;
     let mut c = container::build(ctx, plan);
     let mut volumes = plan.pod.volumes.clone();
-    if let Some((vol, mount)) = shm(ctx, svc, &volumes, c.volume_mounts.as_deref().unwrap_or(&[])) {
+    if let Some((vol, mount)) = shm(
+        ctx,
+        svc,
+        &volumes,
+        c.volume_mounts.as_deref().unwrap_or(&[]),
+    ) {
         volumes.push(vol);
         c.volume_mounts.get_or_insert_with(Vec::new).push(mount);
     }
@@ -522,7 +545,10 @@ fn shm(
         }
     };
     if mounts.iter().any(|m| m.mount_path == "/dev/shm") {
-        ctx.warn(span, "shm_size ignored: /dev/shm is already mounted by a volume or tmpfs");
+        ctx.warn(
+            span,
+            "shm_size ignored: /dev/shm is already mounted by a volume or tmpfs",
+        );
         return None;
     }
     let mut name = "dshm".to_string();
@@ -551,7 +577,8 @@ fn shm(
 fn is_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -561,8 +588,13 @@ fn hostname(ctx: &mut Ctx, svc: &Service) -> Option<String> {
     let span = svc.span_of(&["hostname"]);
     let first = h.split('.').next().unwrap_or("").to_ascii_lowercase();
     if !is_label(&first) {
-        ctx.warn(span, format!("hostname {h:?} is not a valid pod hostname; left out"))
-            .help = Some("a pod hostname is a DNS label: at most 63 lower-case letters, digits and `-`".into());
+        ctx.warn(
+            span,
+            format!("hostname {h:?} is not a valid pod hostname; left out"),
+        )
+        .help = Some(
+            "a pod hostname is a DNS label: at most 63 lower-case letters, digits and `-`".into(),
+        );
         return None;
     }
     if first != h {
@@ -575,7 +607,7 @@ fn hostname(ctx: &mut Ctx, svc: &Service) -> Option<String> {
     Some(first)
 }
 
-/// `extra_hosts` -> `hostAliases`, grouped by IP in IP order.
+/// `extra_hosts` -> `hostAliases`, grouped by IP (sorted as text).
 fn host_aliases(ctx: &mut Ctx, svc: &Service) -> Option<Vec<HostAlias>> {
     let mut by_ip: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (host, ips) in &svc.extra_hosts {
@@ -588,11 +620,17 @@ fn host_aliases(ctx: &mut Ctx, svc: &Service) -> Option<Vec<HostAlias>> {
                 continue;
             }
             if ip_s.parse::<std::net::IpAddr>().is_err() {
-                ctx.warn(span, format!("extra_hosts {host}: {ip:?} is not an IP address; left out"));
+                ctx.warn(
+                    span,
+                    format!("extra_hosts {host}: {ip:?} is not an IP address; left out"),
+                );
                 continue;
             }
             if !ext::is_name(host) {
-                ctx.warn(span, format!("extra_hosts: {host:?} is not a valid lower-case host name; left out"));
+                ctx.warn(
+                    span,
+                    format!("extra_hosts: {host:?} is not a valid lower-case host name; left out"),
+                );
                 continue;
             }
             let list = by_ip.entry(ip_s.to_string()).or_default();
@@ -622,7 +660,10 @@ fn dns_config(ctx: &mut Ctx, svc: &Service) -> Option<PodDNSConfig> {
         if ns.parse::<std::net::IpAddr>().is_err() {
             ctx.warn(span, format!("dns: {ns:?} is not an IP address; left out"));
         } else if nameservers.len() == 3 {
-            ctx.warn(span, format!("dns: {ns} left out: a pod has at most 3 name servers"));
+            ctx.warn(
+                span,
+                format!("dns: {ns} left out: a pod has at most 3 name servers"),
+            );
         } else {
             nameservers.push(ns.clone());
         }
@@ -699,7 +740,9 @@ fn supplemental_groups(ctx: &mut Ctx, svc: &Service) -> Option<Vec<i64>> {
                     svc.span_of(&["group_add", &i.to_string()]),
                     format!("group_add {g}: Kubernetes needs numeric group ids; left out"),
                 )
-                .help = Some("look the id up in the image (`getent group NAME`) and use the number".into());
+                .help = Some(
+                    "look the id up in the image (`getent group NAME`) and use the number".into(),
+                );
             }
         }
     }
@@ -711,7 +754,10 @@ fn grace_period(ctx: &mut Ctx, svc: &Service) -> Option<i64> {
     match container::units::parse_duration(s) {
         Ok(d) => Some(container::ceil_secs(d, 0)),
         Err(e) => {
-            ctx.error(svc.span_of(&["stop_grace_period"]), format!("stop_grace_period: {e}"));
+            ctx.error(
+                svc.span_of(&["stop_grace_period"]),
+                format!("stop_grace_period: {e}"),
+            );
             None
         }
     }
@@ -738,7 +784,8 @@ fn k8s_arch(a: &str) -> String {
 /// Is `s` a valid label value (<= 63, alphanumeric at both ends, `-_.` inside)?
 fn is_label_value(s: &str) -> bool {
     s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
         && s.bytes().next().is_none_or(|b| b.is_ascii_alphanumeric())
         && s.bytes().last().is_none_or(|b| b.is_ascii_alphanumeric())
 }
@@ -767,7 +814,10 @@ fn scheduling(ctx: &mut Ctx, plan: &Plan) -> Scheduling {
                 sel.insert("kubernetes.io/os".into(), (os.to_ascii_lowercase(), span));
             }
             _ => {
-                ctx.warn(span, format!("platform {p:?} is not os/arch[/variant]; left out"));
+                ctx.warn(
+                    span,
+                    format!("platform {p:?} is not os/arch[/variant]; left out"),
+                );
             }
         }
     }
@@ -854,7 +904,10 @@ fn scheduling(ctx: &mut Ctx, plan: &Plan) -> Scheduling {
                 svc.span_of(&["deploy", "placement", "max_replicas_per_node"]),
                 "deploy.placement.max_replicas_per_node is not mapped",
             )
-            .help = Some("for one pod per node add a pod anti-affinity on kubernetes.io/hostname by hand".into());
+            .help = Some(
+                "for one pod per node add a pod anti-affinity on kubernetes.io/hostname by hand"
+                    .into(),
+            );
         }
     }
     let affinity = (!not_in.is_empty()).then(|| Affinity {
@@ -891,8 +944,11 @@ fn namespaces(ctx: &mut Ctx, svc: &Service, spec: &mut PodSpec) {
             }
             "bridge" | "default" => {}
             "none" => {
-                ctx.warn(span, "network_mode: none is not mapped: every pod has a network")
-                    .help = Some("use --network-policies to restrict traffic".into());
+                ctx.warn(
+                    span,
+                    "network_mode: none is not mapped: every pod has a network",
+                )
+                .help = Some("use --network-policies to restrict traffic".into());
             }
             other if other.starts_with("service:") || other.starts_with("container:") => {
                 ctx.warn(span, format!("network_mode: {other} is not mapped: only containers of one pod share a network namespace"))
@@ -904,7 +960,11 @@ fn namespaces(ctx: &mut Ctx, svc: &Service, spec: &mut PodSpec) {
         }
     }
     for (key, host_field) in [("pid", 0), ("ipc", 1)] {
-        let val = if key == "pid" { svc.pid.as_deref() } else { svc.ipc.as_deref() };
+        let val = if key == "pid" {
+            svc.pid.as_deref()
+        } else {
+            svc.ipc.as_deref()
+        };
         let Some(v) = val else { continue };
         let span = svc.span_of(&[key]);
         match v {
@@ -914,7 +974,14 @@ fn namespaces(ctx: &mut Ctx, svc: &Service, spec: &mut PodSpec) {
                 } else {
                     spec.host_ipc = Some(true);
                 }
-                ctx.warn(span, format!("{key}: host -> host{}: the pod shares the node's {} namespace", key.to_uppercase(), key.to_uppercase()));
+                ctx.warn(
+                    span,
+                    format!(
+                        "{key}: host -> host{}: the pod shares the node's {} namespace",
+                        key.to_uppercase(),
+                        key.to_uppercase()
+                    ),
+                );
             }
             "private" | "shareable" if key == "ipc" => {}
             other => {
@@ -946,7 +1013,8 @@ pub(crate) mod test_support {
                 let mut j = node.to_json();
                 let mut exts = std::collections::BTreeMap::new();
                 if let Json::Object(o) = &mut j {
-                    let xs: Vec<String> = o.keys().filter(|k| k.starts_with("x-")).cloned().collect();
+                    let xs: Vec<String> =
+                        o.keys().filter(|k| k.starts_with("x-")).cloned().collect();
                     for x in xs {
                         if let Some(v) = o.remove(&x) {
                             exts.insert(x, v);
@@ -962,7 +1030,11 @@ pub(crate) mod test_support {
         }
         if let Some(Value::Map(m)) = root.get("volumes").map(|n| &n.value) {
             for (k, node) in m {
-                let j = if node.is_null() { Json::Object(Default::default()) } else { node.to_json() };
+                let j = if node.is_null() {
+                    Json::Object(Default::default())
+                } else {
+                    node.to_json()
+                };
                 let v: Volume = serde_json::from_value(j).unwrap();
                 p.volumes.insert(k.name.clone(), v);
             }
@@ -982,7 +1054,17 @@ mod tests {
         let l = lower(&p, &Options::default());
         l.manifests
             .iter()
-            .filter(|m| !matches!(m.kind.as_str(), "Service" | "PersistentVolumeClaim" | "ConfigMap" | "Secret" | "PodDisruptionBudget" | "HorizontalPodAutoscaler"))
+            .filter(|m| {
+                !matches!(
+                    m.kind.as_str(),
+                    "Service"
+                        | "PersistentVolumeClaim"
+                        | "ConfigMap"
+                        | "Secret"
+                        | "PodDisruptionBudget"
+                        | "HorizontalPodAutoscaler"
+                )
+            })
             .map(|m| (m.name.clone(), m.kind.clone()))
             .collect()
     }
@@ -1032,7 +1114,10 @@ volumes:
             ("retry", "Job"),
             ("nightly", "CronJob"),
         ];
-        let want: Vec<(String, String)> = want.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
         assert_eq!(got, want);
     }
 
@@ -1053,7 +1138,10 @@ volumes:
 
     #[test]
     fn checksum_is_order_independent() {
-        let a = vec![("ConfigMap/a".to_string(), "1".to_string()), ("Secret/b".to_string(), "2".to_string())];
+        let a = vec![
+            ("ConfigMap/a".to_string(), "1".to_string()),
+            ("Secret/b".to_string(), "2".to_string()),
+        ];
         let b = vec![a[1].clone(), a[0].clone()];
         assert_eq!(config_checksum(&a), config_checksum(&b));
         assert_eq!(config_checksum(&[]), None);
@@ -1078,26 +1166,151 @@ volumes:
 #[cfg(test)]
 mod render_tests {
     use super::test_support::project;
+    use crate::diag::Diagnostic;
     use crate::lower::{lower, Options};
+    use serde_json::{json, Value as Json};
 
-    pub fn render(text: &str) -> String {
+    fn lowered(text: &str) -> (Vec<Json>, Vec<Diagnostic>) {
         let p = project(text);
         let l = lower(&p, &Options::default());
-        let mut s = String::new();
-        for m in &l.manifests {
-            s.push_str("---\n");
-            s.push_str(&serde_yaml::to_string(&m.body).unwrap());
+        (
+            l.manifests.into_iter().map(|m| m.body).collect(),
+            l.diagnostics,
+        )
+    }
+
+    fn pod(body: &Json) -> &Json {
+        match body["kind"].as_str() {
+            Some("CronJob") => &body["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+            _ => &body["spec"]["template"]["spec"],
         }
-        for d in &l.diagnostics {
-            s.push_str(&format!("{:?} {}:{} {} {:?}\n", d.severity, d.span.map(|s| s.line).unwrap_or(0), d.span.map(|s| s.col).unwrap_or(0), d.message, d.help));
-        }
-        s
     }
 
     #[test]
-    #[ignore = "debug printer"]
-    fn show() {
-        let text = std::fs::read_to_string(std::env::var("SHOW").unwrap()).unwrap();
-        println!("{}", render(&text));
+    fn pod_level_keys() {
+        let (ms, diags) = lowered(
+            r#"
+services:
+  web:
+    image: nginx
+    hostname: web
+    extra_hosts: {a.local: ["10.0.0.1"], b.local: ["10.0.0.1", "::1"]}
+    dns: ["1.1.1.1"]
+    dns_search: [corp]
+    stop_grace_period: 1500ms
+    platform: linux/amd64
+    group_add: ["1001", staff]
+    network_mode: host
+    shm_size: 64m
+"#,
+        );
+        let p = pod(&ms[0]);
+        assert_eq!(p["hostname"], "web");
+        assert_eq!(
+            p["hostAliases"],
+            json!([
+                {"hostnames": ["a.local", "b.local"], "ip": "10.0.0.1"},
+                {"hostnames": ["b.local"], "ip": "::1"}
+            ])
+        );
+        assert_eq!(
+            p["dnsConfig"],
+            json!({"nameservers": ["1.1.1.1"], "searches": ["corp"]})
+        );
+        assert_eq!(p["terminationGracePeriodSeconds"], 2);
+        assert_eq!(
+            p["nodeSelector"],
+            json!({"kubernetes.io/arch": "amd64", "kubernetes.io/os": "linux"})
+        );
+        assert_eq!(p["securityContext"]["supplementalGroups"], json!([1001]));
+        assert_eq!(p["hostNetwork"], true);
+        assert_eq!(p["dnsPolicy"], "ClusterFirstWithHostNet");
+        assert_eq!(p["automountServiceAccountToken"], false);
+        assert_eq!(
+            p["volumes"],
+            json!([{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}}])
+        );
+        let msgs: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+        assert!(
+            msgs.iter().any(|m| m.starts_with("group_add \"staff\"")),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter().any(|m| m.starts_with("network_mode: host")),
+            "{msgs:?}"
+        );
+    }
+
+    #[test]
+    fn jobs_and_cronjobs() {
+        let (ms, _) = lowered(
+            r#"
+services:
+  once: {image: x, restart: "no"}
+  retry: {image: x, restart: "on-failure:4", scale: 2}
+  tick: {image: x, x-kubernetes: {schedule: "*/5 * * * *"}}
+"#,
+        );
+        let by_name = |n: &str| ms.iter().find(|m| m["metadata"]["name"] == n).unwrap();
+        let once = by_name("once");
+        assert_eq!(once["kind"], "Job");
+        assert_eq!(once["spec"]["backoffLimit"], 0);
+        assert_eq!(pod(once)["restartPolicy"], "Never");
+        let retry = by_name("retry");
+        assert_eq!(retry["spec"]["backoffLimit"], 4);
+        assert_eq!(retry["spec"]["parallelism"], 2);
+        assert_eq!(retry["spec"]["completions"], 2);
+        assert_eq!(pod(retry)["restartPolicy"], "OnFailure");
+        let tick = by_name("tick");
+        assert_eq!(tick["kind"], "CronJob");
+        assert_eq!(tick["spec"]["schedule"], "*/5 * * * *");
+        assert_eq!(pod(tick)["restartPolicy"], "OnFailure");
+        // No PodDisruptionBudget for a Job even with 2 replicas.
+        assert!(!ms.iter().any(|m| m["kind"] == "PodDisruptionBudget"));
+    }
+
+    #[test]
+    fn probes_from_healthcheck() {
+        let (ms, _) = lowered(
+            r#"
+services:
+  db:
+    image: postgres
+    healthcheck:
+      test: [CMD, pg_isready]
+      interval: 5s
+      start_period: 30s
+      start_interval: 2s
+"#,
+        );
+        let c = &pod(&ms[0])["containers"][0];
+        assert_eq!(
+            c["readinessProbe"],
+            json!({"exec": {"command": ["pg_isready"]}, "periodSeconds": 5, "timeoutSeconds": 30, "failureThreshold": 3})
+        );
+        assert_eq!(c["startupProbe"]["periodSeconds"], 2);
+        assert_eq!(c["startupProbe"]["failureThreshold"], 18);
+        assert!(c.get("livenessProbe").is_none());
+    }
+
+    #[test]
+    fn unmapped_keys_warn_at_their_line() {
+        let (_, diags) = lowered("services:\n  web:\n    image: x\n    links: [db]\n    profiles: [a]\n  db: {image: y}\n");
+        let w: Vec<(u32, &str)> = diags
+            .iter()
+            .map(|d| (d.span.map(|s| s.line).unwrap_or(0), d.message.as_str()))
+            .collect();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].0, 4);
+        assert!(w[0].1.starts_with("links is not mapped"));
+    }
+
+    #[test]
+    fn x_kubernetes_errors_point_at_the_key() {
+        let (_, diags) =
+            lowered("services:\n  web:\n    image: x\n    x-kubernetes:\n      replicas: 3\n");
+        assert_eq!(diags.len(), 1);
+        assert!(diags[0].is_error());
+        assert_eq!(diags[0].span.map(|s| (s.line, s.col)), Some((5, 7)));
     }
 }
