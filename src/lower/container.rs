@@ -233,21 +233,6 @@ fn pull_policy(ctx: &mut Ctx, plan: &Plan) -> Option<String> {
     }
 }
 
-/// `uid[:gid]` -> numbers; `Err` when a part is a name.
-pub fn parse_user(s: &str) -> Result<(i64, Option<i64>), String> {
-    let (u, g) = match s.split_once(':') {
-        Some((u, g)) => (u, Some(g)),
-        None => (s, None),
-    };
-    let num = |x: &str| x.parse::<i64>().ok().filter(|n| *n >= 0);
-    let uid = num(u).ok_or_else(|| u.to_string())?;
-    let gid = match g {
-        Some(g) => Some(num(g).ok_or_else(|| g.to_string())?),
-        None => None,
-    };
-    Ok((uid, gid))
-}
-
 /// `cap_add: [CAP_NET_ADMIN, sys_time]` -> `[NET_ADMIN, SYS_TIME]`.
 pub fn capability(s: &str) -> String {
     let up = s.trim().to_ascii_uppercase();
@@ -257,17 +242,29 @@ pub fn capability(s: &str) -> String {
 fn security_context(ctx: &mut Ctx, svc: &Service) -> Option<SecurityContext> {
     let mut sc = SecurityContext::default();
     if let Some(u) = svc.user.as_deref() {
-        match parse_user(u) {
-            Ok((uid, gid)) => {
+        let (user, group) = match u.split_once(':') {
+            Some((a, b)) => (a, Some(b)),
+            None => (u, None),
+        };
+        let num = |x: &str| x.parse::<i64>().ok().filter(|n| *n >= 0);
+        let span = svc.span_of(&["user"]);
+        match num(user) {
+            Some(uid) => {
                 sc.run_as_user = Some(uid);
-                sc.run_as_group = gid;
+                match group {
+                    None => {}
+                    Some(g) => match num(g) {
+                        Some(gid) => sc.run_as_group = Some(gid),
+                        None => {
+                            ctx.warn(span, format!("group {g:?} of user {u:?} is not mapped: Kubernetes needs a numeric group id"))
+                                .help = Some(format!("find it with `docker run --rm --entrypoint getent IMAGE group {g}` and write user: {uid}:GID"));
+                        }
+                    },
+                }
             }
-            Err(name) => {
-                ctx.warn(
-                    svc.span_of(&["user"]),
-                    format!("user {u:?} is not mapped: Kubernetes needs a numeric user and group id, not {name:?}"),
-                )
-                .help = Some(format!("find the ids with `docker run --rm --entrypoint id IMAGE {}` and write user: UID:GID", u.split(':').next().unwrap_or(u)));
+            None => {
+                ctx.warn(span, format!("user {u:?} is not mapped: Kubernetes needs a numeric user id"))
+                    .help = Some(format!("find the ids with `docker run --rm --entrypoint id IMAGE {user}` and write user: UID:GID"));
             }
         }
     }
@@ -338,6 +335,7 @@ fn pick<'a>(
     deploy_path: &[&str],
     legacy: Option<&'a Json>,
     legacy_key: &str,
+    norm: fn(&Json) -> Option<String>,
 ) -> Option<Val<'a>> {
     let d = deploy.map(|j| Val {
         json: j,
@@ -351,12 +349,18 @@ fn pick<'a>(
     });
     match (d, l) {
         (Some(d), Some(l)) => {
-            if d.json != l.json {
+            let (dn, ln) = (norm(d.json), norm(l.json));
+            if dn != ln {
+                let show = |n: Option<String>, j: &Json| n.unwrap_or_else(|| j.to_string());
                 ctx.warn(
                     l.span,
                     format!(
                         "{} ({}) differs from {} ({}); {} is used",
-                        l.what, l.json, d.what, d.json, d.what
+                        l.what,
+                        show(ln, l.json),
+                        d.what,
+                        show(dn, d.json),
+                        d.what
                     ),
                 );
             }
@@ -399,6 +403,7 @@ fn resources(ctx: &mut Ctx, svc: &Service) -> Option<ResourceRequirements> {
         &["deploy", "resources", "limits", "cpus"],
         svc.cpus.as_ref(),
         "cpus",
+        |j| cpu_millis(j).ok().map(format_millis),
     );
     let lm = pick(
         ctx,
@@ -407,6 +412,7 @@ fn resources(ctx: &mut Ctx, svc: &Service) -> Option<ResourceRequirements> {
         &["deploy", "resources", "limits", "memory"],
         svc.mem_limit.as_ref(),
         "mem_limit",
+        |j| bytes_of(j).ok().map(|b| quantity::memory(b).0),
     );
     let rc = pick(
         ctx,
@@ -415,6 +421,7 @@ fn resources(ctx: &mut Ctx, svc: &Service) -> Option<ResourceRequirements> {
         &["deploy", "resources", "reservations", "cpus"],
         None,
         "",
+        |_| None,
     );
     let rm = pick(
         ctx,
@@ -423,6 +430,7 @@ fn resources(ctx: &mut Ctx, svc: &Service) -> Option<ResourceRequirements> {
         &["deploy", "resources", "reservations", "memory"],
         svc.mem_reservation.as_ref(),
         "mem_reservation",
+        |j| bytes_of(j).ok().map(|b| quantity::memory(b).0),
     );
 
     let mut limits: BTreeMap<String, Quantity> = BTreeMap::new();
@@ -793,15 +801,6 @@ mod tests {
         }
         assert!(units::parse_duration("10").is_err());
         assert!(units::parse_duration("abc").is_err());
-    }
-
-    #[test]
-    fn users() {
-        assert_eq!(parse_user("1000"), Ok((1000, None)));
-        assert_eq!(parse_user("1000:2000"), Ok((1000, Some(2000))));
-        assert_eq!(parse_user("0:0"), Ok((0, Some(0))));
-        assert_eq!(parse_user("app"), Err("app".to_string()));
-        assert_eq!(parse_user("1000:staff"), Err("staff".to_string()));
     }
 
     #[test]

@@ -37,7 +37,12 @@ pub fn lower(ctx: &mut Ctx, plan: &Plan, out: &mut Vec<Manifest>) {
     let svc = plan.svc;
     let origin = Some(svc.span());
     if let Some(a) = &plan.ext.autoscale {
-        let span = svc.span_of(&["x-kubernetes", "autoscale"]);
+        // The setting comes from x-kubernetes or from the kompose.hpa.* labels.
+        let span = if svc.node.pointer(&["x-kubernetes", "autoscale"]).is_some() {
+            svc.span_of(&["x-kubernetes", "autoscale"])
+        } else {
+            svc.span_of(&["labels", "kompose.hpa.replicas.max"])
+        };
         if !scalable(plan.kind) {
             ctx.warn(
                 span,

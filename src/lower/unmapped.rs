@@ -139,34 +139,30 @@ pub fn warn(ctx: &mut Ctx, svc: &Service) {
             );
         }
     }
-    let Some(deploy) = &svc.deploy else { return };
-    let set = serde_json::to_value(deploy).unwrap_or(Json::Null);
-    for (key, why) in DEPLOY_KEYS {
-        let Some(why) = why else { continue };
-        let present = set.get(*key).is_some_and(|v| !v.is_null());
-        if !present {
-            continue;
-        }
-        // `restart_policy: {condition: any}` is what Kubernetes does anyway.
-        if *key == "restart_policy"
-            && set[*key].as_object().is_some_and(|o| {
+    let Some(deploy) = svc.node.get("deploy").and_then(|d| d.as_map()) else {
+        return;
+    };
+    for (k, v) in deploy {
+        let key = k.name.as_str();
+        let span = svc.span_of(&["deploy", key]);
+        if let Some(Some(why)) = DEPLOY_KEYS.iter().find(|(d, _)| *d == key).map(|(_, r)| *r) {
+            // `restart_policy: {condition: any}` is what Kubernetes does anyway.
+            let json = v.to_json();
+            let only_any = json.as_object().is_some_and(|o| {
                 o.len() == 1 && o.get("condition").and_then(Json::as_str) == Some("any")
-            })
-        {
-            continue;
-        }
-        ctx.warn(
-            svc.span_of(&["deploy", key]),
-            format!("deploy.{key} is not mapped: {why}"),
-        );
-    }
-    if let Some(mode) = deploy.endpoint_mode.as_deref() {
-        if mode != "vip" {
-            ctx.warn(
-                svc.span_of(&["deploy", "endpoint_mode"]),
-                format!("deploy.endpoint_mode {mode} is not mapped"),
-            )
-            .help = Some("for DNS round-robin set x-kubernetes.service.type: Headless".into());
+            });
+            let harmless = v.is_null() || (key == "restart_policy" && only_any);
+            if !harmless {
+                ctx.warn(span, format!("deploy.{key} is not mapped: {why}"));
+            }
+        } else if key == "endpoint_mode" {
+            if let Some(mode) = v.as_str().filter(|m| *m != "vip") {
+                ctx.warn(span, format!("deploy.endpoint_mode {mode} is not mapped"))
+                    .help =
+                    Some("for DNS round-robin set x-kubernetes.service.type: Headless".into());
+            }
+        } else if key.starts_with("x-") {
+            ctx.warn(span, format!("deploy.{key} is not mapped"));
         }
     }
 }
