@@ -185,6 +185,7 @@ fn exposed(out: &[Manifest]) -> Exposed {
 }
 
 pub fn lower(ctx: &mut Ctx, out: &mut Vec<Manifest>) {
+    network_option_warnings(ctx);
     let nets = memberships(ctx);
     if !ctx.opts.network_policies {
         isolation_warning(ctx, &nets);
@@ -289,6 +290,44 @@ pub fn lower(ctx: &mut Ctx, out: &mut Vec<Manifest>) {
         policies.push(Manifest::from_resource(&obj, None));
     }
     out.extend(policies);
+}
+
+/// Top-level network settings with a meaning Kubernetes pod networking cannot keep.
+fn network_option_warnings(ctx: &mut Ctx) {
+    for (name, net) in &ctx.project.networks {
+        let mut keys: Vec<(&str, &str)> = Vec::new();
+        if net.internal == Some(true) {
+            keys.push((
+                "internal",
+                "pods on an internal network can still reach the outside world",
+            ));
+        }
+        if crate::compose::model::is_external(&net.external) {
+            keys.push((
+                "external",
+                "containers outside the project cannot join a Kubernetes namespace's network",
+            ));
+        }
+        if net.ipam.is_some() {
+            keys.push(("ipam", "the cluster network assigns pod addresses"));
+        }
+        if net.driver_opts.is_some() {
+            keys.push((
+                "driver_opts",
+                "the cluster's network plugin has its own settings",
+            ));
+        }
+        if let Some(d) = net.driver.as_deref() {
+            if !matches!(d, "bridge" | "overlay" | "default") {
+                keys.push(("driver", "the cluster's network plugin connects all pods"));
+            }
+        }
+        for (key, help) in keys {
+            let span = ctx.project.tree.span_at(&["networks", name, key]);
+            ctx.warn(span, format!("`{key}` of network `{name}` is not mapped"))
+                .help = Some(help.into());
+        }
+    }
 }
 
 /// Without `--network-policies`: warn once when the compose networks keep some services
@@ -491,6 +530,39 @@ mod tests {
         assert!(run(&flat, &opts, &mut out).is_empty());
         let default_only = project(vec![svc("web", &[], None), svc("db", &[], None)]);
         assert!(run(&default_only, &opts, &mut out).is_empty());
+    }
+
+    #[test]
+    fn top_level_network_options_warn() {
+        use crate::compose::model::Network;
+        let mut p = project(vec![svc("web", &["a"], None)]);
+        p.networks.insert(
+            "a".into(),
+            Network {
+                internal: Some(true),
+                driver: Some("macvlan".into()),
+                ..Network::default()
+            },
+        );
+        p.networks.insert(
+            "b".into(),
+            Network {
+                driver: Some("bridge".into()),
+                external: Some(json!(true)),
+                ..Network::default()
+            },
+        );
+        let mut out = Vec::new();
+        let d = run(&p, &Options::default(), &mut out);
+        let msgs: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            msgs,
+            vec![
+                "`internal` of network `a` is not mapped",
+                "`driver` of network `a` is not mapped",
+                "`external` of network `b` is not mapped",
+            ]
+        );
     }
 
     #[test]
