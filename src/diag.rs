@@ -160,7 +160,8 @@ pub fn redact_line(line: &str) -> String {
     if let Some(i) = cut {
         let key = body_unq[..i].trim_end_matches(['"', '\'']).trim();
         let rest = &body_unq[i + 1..];
-        if looks_sensitive(key) && !rest.trim().is_empty() {
+        // `secrets:` is a compose keyword whose value names secrets, not a value.
+        if looks_sensitive(key) && key != "secrets" && !rest.trim().is_empty() {
             let q = &body[..body.len() - body_unq.len()];
             let sep = &body_unq[i..i + 1];
             let space = if sep == ":" { " " } else { "" };
@@ -244,6 +245,7 @@ mod tests {
             ("  image: nginx", "  image: nginx"),
             ("  PASSWORD_FILE: /run/x", "  PASSWORD_FILE: <redacted>"),
             ("  password:", "  password:"),
+            ("    secrets: [tls_key]", "    secrets: [tls_key]"),
         ] {
             assert_eq!(redact_line(line), want, "{line}");
         }

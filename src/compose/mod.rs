@@ -3,13 +3,16 @@
 //! [`node::Node`] trees -> merge of several files, `extends`, `include` ->
 //! interpolation -> schema check -> canonical long syntax -> typed [`model::Project`].
 
+pub mod canon;
 pub mod dotenv;
 pub mod environment;
 pub mod interpolate;
+pub mod load;
 pub mod merge;
 pub mod model;
 pub mod node;
 pub mod ports;
+pub mod schema;
 pub mod units;
 pub mod volumes;
 pub mod yaml;

@@ -1,0 +1,340 @@
+//! Command-line interface (clap). The only place that touches the process: arguments,
+//! environment, stdin, stdout/stderr and exit codes. Everything else is the library.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use compose2k8s::compose::model::Project;
+use compose2k8s::diag::{self, Diagnostic, Diagnostics};
+use compose2k8s::emit::{self, write::Target};
+use compose2k8s::lower::{self, Options as LowerOptions};
+use compose2k8s::source::Sources;
+use compose2k8s::{config_view, load, LoadOptions};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "compose2k8s",
+    version,
+    about = "Compile Docker Compose projects into Kubernetes manifests",
+    propagate_version = true
+)]
+struct Cli {
+    #[command(flatten)]
+    front: FrontArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options of the compose front-end, accepted before or after the subcommand.
+#[derive(Args, Debug, Clone)]
+struct FrontArgs {
+    /// Compose file(s), merged in order (`-` reads stdin). Default: compose.yaml &c.
+    #[arg(short = 'f', long = "file", global = true, value_name = "FILE")]
+    files: Vec<String>,
+    /// Env file(s) with variables for interpolation (default: `.env` in the project directory).
+    #[arg(long = "env-file", global = true, value_name = "FILE")]
+    env_files: Vec<String>,
+    /// Project name (default: top-level `name:`, else the project directory's name).
+    #[arg(short = 'p', long = "project-name", global = true, value_name = "NAME")]
+    project_name: Option<String>,
+    /// Project directory (default: the first compose file's directory).
+    #[arg(long = "project-directory", global = true, value_name = "DIR")]
+    project_directory: Option<String>,
+    /// Enable services of this profile (repeatable; `*` enables all).
+    #[arg(long = "profile", global = true, value_name = "PROFILE")]
+    profiles: Vec<String>,
+    /// Keep `${VAR}` references literal.
+    #[arg(long = "no-interpolate", global = true)]
+    no_interpolate: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print the resolved compose project (like `docker compose config`).
+    Config {
+        #[arg(long, value_enum, default_value_t = ConfigFormat::Yaml)]
+        format: ConfigFormat,
+    },
+    /// Compile the project into Kubernetes manifests.
+    #[command(alias = "convert")]
+    Build(BuildArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ConfigFormat {
+    Yaml,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum OutFormat {
+    Yaml,
+    Json,
+    Kustomize,
+}
+
+#[derive(Args, Debug)]
+struct BuildArgs {
+    /// Namespace for every namespaced object (default: none; kubectl's context decides).
+    #[arg(short = 'n', long)]
+    namespace: Option<String>,
+    /// Also emit the Namespace object (needs -n).
+    #[arg(long, requires = "namespace")]
+    create_namespace: bool,
+    /// Write to FILE, or one file per object into DIR/ (a trailing `/` or an existing directory).
+    #[arg(short = 'o', long = "output", value_name = "FILE|DIR/")]
+    output: Option<String>,
+    #[arg(long, value_enum, default_value_t = OutFormat::Yaml)]
+    format: OutFormat,
+    /// Replicas of a service, overriding the compose file (repeatable).
+    #[arg(long, value_name = "SERVICE=N", value_parser = parse_scale)]
+    scale: Vec<(String, i32)>,
+    /// Size of PersistentVolumeClaims without their own size.
+    #[arg(long, default_value = "1Gi", value_name = "QUANTITY")]
+    pvc_size: String,
+    /// storageClassName of PersistentVolumeClaims.
+    #[arg(long, value_name = "CLASS")]
+    storage_class: Option<String>,
+    /// Emit Ingresses with this host (minijinja template over service, project, namespace).
+    #[arg(long, value_name = "TEMPLATE")]
+    ingress_host: Option<String>,
+    /// Extra regular expression for sensitive variable names (repeatable, case-insensitive).
+    #[arg(long, value_name = "REGEX")]
+    secret_pattern: Vec<String>,
+    /// Name ConfigMaps/Secrets `<name>-<hash>` (kustomize's hash) and make them immutable.
+    #[arg(long)]
+    hash_suffix: bool,
+    /// Emit NetworkPolicies from compose networks.
+    #[arg(long)]
+    network_policies: bool,
+    /// Turn bind mounts outside the project into hostPath volumes.
+    #[arg(long)]
+    allow_host_paths: bool,
+    /// Treat warnings (unmapped keys, ...) as errors.
+    #[arg(long)]
+    strict: bool,
+    /// Do not write: exit 1 with a diff when the output at -o is stale.
+    #[arg(long, requires = "output")]
+    check: bool,
+}
+
+fn parse_scale(s: &str) -> Result<(String, i32), String> {
+    let (svc, n) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected SERVICE=N, got `{s}`"))?;
+    let n: i32 = n
+        .parse()
+        .map_err(|_| format!("replicas must be a whole number >= 0, got `{n}`"))?;
+    if n < 0 {
+        return Err(format!("replicas must be >= 0, got {n}"));
+    }
+    Ok((svc.to_string(), n))
+}
+
+/// Run the CLI; returns the exit code.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let load_opts = match load_options(&cli.front) {
+        Ok(o) => o,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return 2;
+        }
+    };
+    match cli.command {
+        Command::Config { format } => config(&load_opts, format),
+        Command::Build(args) => build(&load_opts, &args),
+    }
+}
+
+fn load_options(f: &FrontArgs) -> Result<LoadOptions, String> {
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
+    let env: BTreeMap<String, String> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect();
+    let stdin = if f.files.iter().any(|x| x == "-") {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        Some(s)
+    } else {
+        None
+    };
+    Ok(LoadOptions {
+        files: f.files.clone(),
+        project_name: f.project_name.clone(),
+        project_directory: f.project_directory.clone(),
+        env_files: f.env_files.clone(),
+        profiles: f.profiles.clone(),
+        interpolate: !f.no_interpolate,
+        cwd,
+        env,
+        stdin,
+    })
+}
+
+fn report(ds: &Diagnostics, sources: &Sources) {
+    if !ds.is_empty() {
+        eprint!("{}", diag::render(ds, sources));
+    }
+}
+
+/// Load the project, printing diagnostics. `None` when loading failed.
+fn front(opts: &LoadOptions, diags: &mut Diagnostics) -> (Option<Project>, Sources) {
+    let loaded = load(opts);
+    diags.extend(loaded.diagnostics);
+    (loaded.project, loaded.sources)
+}
+
+fn config(opts: &LoadOptions, format: ConfigFormat) -> i32 {
+    let mut diags = Diagnostics::new();
+    let (project, sources) = front(opts, &mut diags);
+    report(&diags, &sources);
+    let Some(project) = project.filter(|_| !diags.has_errors()) else {
+        return 1;
+    };
+    let json = config_view::project_json(&project);
+    let text = match format {
+        ConfigFormat::Yaml => emit::yaml::to_string(&json),
+        ConfigFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&json).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+    };
+    write_stdout(&text)
+}
+
+fn write_stdout(text: &str) -> i32 {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => 0,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("error: cannot write to standard output: {e}");
+            1
+        }
+    }
+}
+
+fn build(opts: &LoadOptions, a: &BuildArgs) -> i32 {
+    let mut diags = Diagnostics::new();
+    let mut secret_patterns = Vec::new();
+    for p in &a.secret_pattern {
+        match regex::RegexBuilder::new(p).case_insensitive(true).build() {
+            Ok(r) => secret_patterns.push(r),
+            Err(e) => {
+                eprintln!("error: invalid --secret-pattern `{p}`: {e}");
+                return 2;
+            }
+        }
+    }
+    let (project, sources) = front(opts, &mut diags);
+    let Some(project) = project.filter(|_| !diags.has_errors()) else {
+        report(&diags, &sources);
+        return 1;
+    };
+    let lopts = LowerOptions {
+        namespace: a.namespace.clone(),
+        create_namespace: a.create_namespace,
+        scale: a.scale.iter().cloned().collect(),
+        pvc_size: a.pvc_size.clone(),
+        storage_class: a.storage_class.clone(),
+        ingress_host: a.ingress_host.clone(),
+        secret_patterns,
+        hash_suffix: a.hash_suffix,
+        network_policies: a.network_policies,
+        allow_host_paths: a.allow_host_paths,
+    };
+    for svc in a.scale.iter().map(|(s, _)| s) {
+        if !project.services.contains_key(svc) {
+            diags.push(Diagnostic::error(format!(
+                "--scale names unknown service `{svc}`"
+            )));
+        }
+    }
+    let lowered = lower::lower(&project, &lopts);
+    diags.extend(lowered.diagnostics);
+    if a.strict {
+        diags.make_strict();
+    }
+    if diags.has_errors() {
+        report(&diags, &sources);
+        return 1;
+    }
+    if !lowered.external.is_empty() {
+        let list: Vec<&str> = lowered.external.iter().map(String::as_str).collect();
+        diags.push(Diagnostic::warning(format!(
+            "these objects are referenced but not generated; create them before deploying: {}",
+            list.join(", ")
+        )));
+    }
+    report(&diags, &sources);
+
+    let ms = &lowered.manifests;
+    let target = match &a.output {
+        None => Target::Stdout,
+        Some(o) => {
+            let p = opts.cwd.join(o);
+            if o.ends_with('/') || p.is_dir() || a.format == OutFormat::Kustomize {
+                Target::Dir(p)
+            } else {
+                Target::File(p)
+            }
+        }
+    };
+    let files: Vec<(String, String)> = match (&target, a.format) {
+        (Target::Dir(_), OutFormat::Kustomize) => emit::render_files(ms, emit::Format::Kustomize),
+        (Target::Dir(_), OutFormat::Json) => emit::render_files(ms, emit::Format::Json),
+        (Target::Dir(_), OutFormat::Yaml) => emit::render_files(ms, emit::Format::Yaml),
+        (_, OutFormat::Json) => vec![(String::new(), emit::render_json_list(ms))],
+        (_, OutFormat::Yaml) => vec![(String::new(), emit::render_stream(ms))],
+        (_, OutFormat::Kustomize) => {
+            eprintln!("error: --format kustomize needs -o DIR");
+            return 2;
+        }
+    };
+    if let Target::Stdout = target {
+        let text = files.into_iter().map(|(_, t)| t).collect::<String>();
+        return write_stdout(&text);
+    }
+    if a.check {
+        return match emit::write::check(&target, &files) {
+            Ok(outcome) if outcome.is_up_to_date() => 0,
+            Ok(outcome) => {
+                print!("{}", outcome.diff);
+                eprintln!(
+                    "error: the output at {} is stale; run without --check to update it",
+                    a.output.as_deref().unwrap_or("")
+                );
+                1
+            }
+            Err(e) => {
+                eprintln!(
+                    "error: cannot compare with {}: {e}",
+                    a.output.as_deref().unwrap_or("")
+                );
+                1
+            }
+        };
+    }
+    match emit::write::write_atomic(&target, &files) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!(
+                "error: cannot write {}: {e}",
+                a.output.as_deref().unwrap_or("")
+            );
+            1
+        }
+    }
+}

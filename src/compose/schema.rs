@@ -1,0 +1,213 @@
+//! Validation of the merged compose tree against the compose JSON schema that Docker
+//! Compose itself validates with (compose-go's `schema/compose-spec.json`, copied
+//! byte for byte into `compose-spec.schema.json`, Apache-2.0). Every violation becomes a
+//! diagnostic at the `file:line:col` of the offending key or value, phrased for people
+//! ("unknown key `imagee` in service `web`; did you mean `image`?"). Pure.
+
+use super::node::Node;
+use crate::diag::Diagnostic;
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::Validator;
+use serde_json::Value as Json;
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+const SCHEMA: &str = include_str!("compose-spec.schema.json");
+
+fn validator() -> Option<&'static Validator> {
+    static V: OnceLock<Option<Validator>> = OnceLock::new();
+    V.get_or_init(|| {
+        let schema: Json = serde_json::from_str(SCHEMA).ok()?;
+        jsonschema::validator_for(&schema).ok()
+    })
+    .as_ref()
+}
+
+/// Validate `root` (whose JSON form is `json`), pushing one diagnostic per problem.
+pub fn validate(root: &Node, json: &Json, diags: &mut Vec<Diagnostic>) {
+    let Some(v) = validator() else {
+        diags.push(Diagnostic::error(
+            "internal error: the compose schema failed to load",
+        ));
+        return;
+    };
+    let mut seen: BTreeSet<(Vec<String>, String)> = BTreeSet::new();
+    for err in v.iter_errors(json) {
+        let path: Vec<String> = err.instance_path().iter().map(|s| s.to_string()).collect();
+        let d = describe(root, &path, err.kind(), err.instance());
+        if seen.insert((path, d.message.clone())) {
+            diags.push(d);
+        }
+    }
+}
+
+/// Human name of a path: `service "web"`, `volume "data"`, `services.web.ports[0]`.
+fn where_(path: &[String]) -> String {
+    match path {
+        [] => "the top level".to_string(),
+        [top, name] if top == "services" => format!("service `{name}`"),
+        [top, name] if top == "volumes" => format!("volume `{name}`"),
+        [top, name] if top == "networks" => format!("network `{name}`"),
+        [top, name] if top == "configs" => format!("config `{name}`"),
+        [top, name] if top == "secrets" => format!("secret `{name}`"),
+        _ => format!("`{}`", dotted(path)),
+    }
+}
+
+fn dotted(path: &[String]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        if seg.chars().all(|c| c.is_ascii_digit()) && !s.is_empty() {
+            s.push('[');
+            s.push_str(seg);
+            s.push(']');
+        } else {
+            if !s.is_empty() {
+                s.push('.');
+            }
+            s.push_str(seg);
+        }
+    }
+    s
+}
+
+fn json_type(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(n) if n.is_i64() || n.is_u64() => "an integer",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "a mapping",
+    }
+}
+
+/// Keys allowed at the object this path points to, from the schema (for suggestions).
+fn allowed_keys(path: &[String]) -> Vec<String> {
+    let Ok(schema) = serde_json::from_str::<Json>(SCHEMA) else {
+        return Vec::new();
+    };
+    let def = |name: &str| -> Vec<String> {
+        schema["$defs"][name]["properties"]
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    match path {
+        [] => schema["properties"]
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default(),
+        [s, _] if s == "services" => def("service"),
+        [s, _, k] if s == "services" && k == "deploy" => def("deployment"),
+        [s, _, k] if s == "services" && k == "healthcheck" => def("healthcheck"),
+        [s, _, k] if s == "services" && k == "build" => schema["$defs"]["service"]["properties"]
+            ["build"]["oneOf"][1]["properties"]
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default(),
+        [v, _] if v == "volumes" => def("volume"),
+        [v, _] if v == "networks" => def("network"),
+        [v, _] if v == "configs" => def("config"),
+        [v, _] if v == "secrets" => def("secret"),
+        _ => Vec::new(),
+    }
+}
+
+fn suggest(unknown: &str, allowed: &[String]) -> Option<String> {
+    allowed
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(unknown, k), k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
+        .min()
+        .map(|(_, k)| k.clone())
+}
+
+fn describe(
+    root: &Node,
+    path: &[String],
+    kind: &ValidationErrorKind,
+    instance: &Json,
+) -> Diagnostic {
+    let span = root.span_at(path);
+    match kind {
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let key = unexpected.first().cloned().unwrap_or_default();
+            let mut kpath = path.to_vec();
+            kpath.push(key.clone());
+            let kspan = root.span_at(&kpath);
+            let mut d =
+                Diagnostic::error(format!("unknown key `{key}` in {}", where_(path))).at(kspan);
+            let allowed = allowed_keys(path);
+            d = match suggest(&key, &allowed) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help("custom keys must start with `x-`"),
+            };
+            d
+        }
+        ValidationErrorKind::Type { kind } => {
+            let dbg = format!("{kind:?}").to_lowercase();
+            let names: Vec<&str> = [
+                ("array", "a list"),
+                ("boolean", "a boolean"),
+                ("integer", "an integer"),
+                ("null", "null"),
+                ("number", "a number"),
+                ("object", "a mapping"),
+                ("string", "a string"),
+            ]
+            .iter()
+            .filter(|(k, _)| dbg.contains(k))
+            .map(|(_, v)| *v)
+            .collect();
+            let want = match names.as_slice() {
+                [one] => one.to_string(),
+                [init @ .., last] => format!("{} or {last}", init.join(", ")),
+                [] => "another type".to_string(),
+            };
+            Diagnostic::error(format!(
+                "{} must be {want}, found {}",
+                where_(path),
+                json_type(instance)
+            ))
+            .at(span)
+        }
+        ValidationErrorKind::Required { property } => {
+            let p = property.as_str().unwrap_or("?");
+            Diagnostic::error(format!(
+                "{} is missing the required key `{p}`",
+                where_(path)
+            ))
+            .at(span)
+        }
+        ValidationErrorKind::Enum { options } => Diagnostic::error(format!(
+            "{} has an invalid value; expected one of {}",
+            where_(path),
+            options
+        ))
+        .at(span),
+        ValidationErrorKind::Pattern { pattern } => Diagnostic::error(format!(
+            "{} has an invalid value {}",
+            where_(path),
+            instance
+        ))
+        .at(span)
+        .help(format!("it must match the pattern {pattern}")),
+        _ => {
+            let mut msg = format!("{} is invalid", where_(path));
+            if let Json::String(s) = instance {
+                if s.len() <= 80 {
+                    msg = format!("{} has an invalid value \"{s}\"", where_(path));
+                }
+            }
+            let hint = match kind {
+                ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::AnyOf { .. } => {
+                    "the value does not match any form the compose specification allows".to_string()
+                }
+                other => format!("schema rule `{}` failed", other.keyword()),
+            };
+            Diagnostic::error(msg).at(span).help(hint)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! Runs every case of `shared/conformance/volumes.json` through
+//! [`compose2k8s::compose::volumes::parse_volume`]: results must equal `expected` exactly
+//! (as JSON), errors must contain the reference text, compared case-insensitively.
+
+use compose2k8s::compose::volumes::parse_volume;
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn shared_dir() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    [root.join("../shared"), root.join("../../shared")]
+        .into_iter()
+        .find(|p| p.is_dir())
+        .expect("shared/ directory next to the checkout")
+}
+
+#[test]
+fn volumes_conformance() {
+    let text = std::fs::read_to_string(shared_dir().join("conformance/volumes.json")).unwrap();
+    let cases: Vec<Value> = serde_json::from_str(&text).unwrap();
+    let (mut passed, mut failed) = (0, Vec::new());
+    for case in &cases {
+        let spec = case["spec"].as_str().unwrap();
+        let got = parse_volume(spec);
+        let ok = if case["error"] == Value::Bool(true) {
+            let want = case["error_contains"]
+                .as_str()
+                .or(case["error_message"].as_str())
+                .unwrap();
+            match &got {
+                Err(e) => e.to_lowercase().contains(&want.to_lowercase()),
+                Ok(_) => false,
+            }
+        } else {
+            match &got {
+                Ok(v) => serde_json::to_value(v).unwrap() == case["expected"],
+                Err(_) => false,
+            }
+        };
+        if ok {
+            passed += 1;
+        } else {
+            failed.push(format!("{spec:?}: got {got:?}, case {case}"));
+        }
+    }
+    println!("volumes: {passed} passed, {} failed", failed.len());
+    for f in &failed {
+        println!("  FAIL {f}");
+    }
+    assert!(failed.is_empty(), "{} volumes cases failed", failed.len());
+}
