@@ -262,7 +262,7 @@ impl Loader<'_> {
             Err(e) => {
                 self.err(fail(
                     format!("cannot read {what} `{shown}`: {e}"),
-                    "check the file's permissions",
+                    "check that the path names a readable file",
                 ));
                 return None;
             }
@@ -289,7 +289,7 @@ impl Loader<'_> {
             Err(e) => {
                 self.err(fail(
                     format!("cannot read {what} `{shown}`: {e}"),
-                    "check the file's permissions",
+                    "check that the path names a readable file",
                 ));
                 return None;
             }
