@@ -13,6 +13,7 @@
 
 use super::ports::NamedPort;
 use super::{Ctx, Options, Plan};
+use crate::diag::Diagnostic;
 use crate::k8s::names::{dns1123_label, is_valid_dns1123_subdomain, is_valid_qualified_name};
 use crate::k8s::Manifest;
 use k8s_openapi::api::networking::v1::{
@@ -81,7 +82,11 @@ pub fn lower(ctx: &mut Ctx, plan: &Plan, out: &mut Vec<Manifest>) {
     let svc = plan.svc;
     let ext = plan.ext.ingress.clone().unwrap_or_default();
     let from_ext = plan.ext.ingress.is_some();
-    let span = if from_ext { plan.ext.span } else { svc.span() };
+    let span = if from_ext {
+        plan.ext.span
+    } else {
+        super::names::service_key_span(ctx.project, &svc.name)
+    };
 
     let Some(port) = backend_port(plan, from_ext) else {
         ctx.warn(
@@ -95,11 +100,8 @@ pub fn lower(ctx: &mut Ctx, plan: &Plan, out: &mut Vec<Manifest>) {
         return;
     };
 
-    let (template, origin) = match (&ext.host, &ctx.opts.ingress_host) {
-        (Some(h), _) => (Some(h.clone()), "ingress host"),
-        (None, Some(h)) => (Some(h.clone()), "--ingress-host"),
-        (None, None) => (None, ""),
-    };
+    let host_from_ext = ext.host.is_some();
+    let template = ext.host.clone().or_else(|| ctx.opts.ingress_host.clone());
     let host = match template {
         None => None,
         Some(t) => match render_host(
@@ -111,15 +113,22 @@ pub fn lower(ctx: &mut Ctx, plan: &Plan, out: &mut Vec<Manifest>) {
             Ok(h) if h.is_empty() => None,
             Ok(h) => Some(h),
             Err(msg) => {
-                ctx.error(
-                    span,
-                    format!("{origin} `{t}` for service `{}`: {msg}", svc.name),
-                )
-                .help = Some(
-                    "the template can use `service`, `project` and `namespace`, e.g. \
-                     '{{ service }}.example.com'"
-                        .into(),
-                );
+                let help = "the template can use `service`, `project` and `namespace`, e.g. \
+                            '{{ service }}.example.com'";
+                if host_from_ext {
+                    ctx.error(
+                        span,
+                        format!("ingress host `{t}` of service `{}`: {msg}", svc.name),
+                    )
+                    .help = Some(help.into());
+                } else {
+                    // A command-line template fails the same way for every service:
+                    // report it once, without a compose location.
+                    let msg = format!("--ingress-host `{t}`: {msg}");
+                    if !ctx.diags.iter().any(|d| d.is_error() && d.message == msg) {
+                        ctx.diags.push(Diagnostic::error(msg).help(help));
+                    }
+                }
                 return;
             }
         },
@@ -420,10 +429,11 @@ mod tests {
         assert!(d[0].is_error());
         assert!(
             d[0].message.starts_with(
-                "--ingress-host `{{ service }}.{{ namespace }}.example.com` for service `web`: "
+                "--ingress-host `{{ service }}.{{ namespace }}.example.com`: undefined value"
             ),
             "{}",
             d[0].message
         );
+        assert_eq!(d[0].span, None);
     }
 }

@@ -74,6 +74,11 @@ pub fn env_object_name(service_k8s_name: &str) -> String {
     format!("{service_k8s_name}-env")
 }
 
+/// Span of a service's key in `services:` (the service's own span is its value).
+pub fn service_key_span(project: &Project, key: &str) -> Span {
+    project.tree.span_at(&["services", key])
+}
+
 /// Fill `ctx.names`, reporting renamed objects and collisions.
 pub fn assign(ctx: &mut Ctx) {
     let (names, diags) = compute(ctx.project);
@@ -85,6 +90,8 @@ pub fn assign(ctx: &mut Ctx) {
 struct Claim {
     what: String,
     span: Span,
+    /// The name had to be sanitised.
+    changed: bool,
 }
 
 /// Object names per Kubernetes kind; the first claim wins, later ones are errors.
@@ -101,6 +108,7 @@ impl Registry {
         name: &str,
         what: String,
         span: Span,
+        changed: bool,
     ) {
         match self.seen.get(&(kind, name.to_string())) {
             Some(first) => diags.push(
@@ -110,14 +118,22 @@ impl Registry {
                 ))
                 .at(span)
                 .note(first.span, format!("{} is defined here", first.what))
-                .help(
+                .help(if changed || first.changed {
                     "rename one of them: Kubernetes names allow only lower-case letters, \
-                     digits and `-`, so `_`, `.` and upper case are replaced",
-                ),
+                     digits and `-`, so `_`, `.` and upper case are replaced"
+                } else {
+                    "rename one of them"
+                }),
             ),
             None => {
-                self.seen
-                    .insert((kind, name.to_string()), Claim { what, span });
+                self.seen.insert(
+                    (kind, name.to_string()),
+                    Claim {
+                        what,
+                        span,
+                        changed,
+                    },
+                );
             }
         }
     }
@@ -147,14 +163,15 @@ pub fn compute(project: &Project) -> (Names, Vec<Diagnostic>) {
     let mut reg = Registry::default();
 
     // Services first: their names are the DNS names other containers use.
-    for (key, svc) in &project.services {
+    for key in project.services.keys() {
+        let span = service_key_span(project, key);
         let k8s = dns1035_label(key);
         if &k8s != key {
             renamed(
                 &mut diags,
                 &format!("service `{key}`"),
                 &k8s,
-                svc.span(),
+                span,
                 Some(format!(
                     "containers that connect to `{key}` must use the host name `{k8s}` instead"
                 )),
@@ -165,7 +182,8 @@ pub fn compute(project: &Project) -> (Names, Vec<Diagnostic>) {
             "Service",
             &k8s,
             format!("service `{key}`"),
-            svc.span(),
+            span,
+            &k8s != key,
         );
         names.services.insert(key.clone(), k8s);
     }
@@ -213,7 +231,7 @@ pub fn compute(project: &Project) -> (Names, Vec<Diagnostic>) {
                 );
             }
             if list.insert(k8s.clone()) {
-                reg.claim(&mut diags, "Service", &k8s, what, span);
+                reg.claim(&mut diags, "Service", &k8s, what, span, k8s != alias);
             }
         }
         if !list.is_empty() {
@@ -230,7 +248,7 @@ pub fn compute(project: &Project) -> (Names, Vec<Diagnostic>) {
         if k8s != src {
             renamed(&mut diags, &what, &k8s, c.span, None);
         }
-        reg.claim(&mut diags, "ConfigMap", &k8s, what, c.span);
+        reg.claim(&mut diags, "ConfigMap", &k8s, what, c.span, k8s != src);
         names.configs.insert(key.clone(), k8s);
     }
     for (key, s) in &project.secrets {
@@ -240,7 +258,7 @@ pub fn compute(project: &Project) -> (Names, Vec<Diagnostic>) {
         if k8s != src {
             renamed(&mut diags, &what, &k8s, s.span, None);
         }
-        reg.claim(&mut diags, "Secret", &k8s, what, s.span);
+        reg.claim(&mut diags, "Secret", &k8s, what, s.span, k8s != src);
         names.secrets.insert(key.clone(), k8s);
     }
     for (key, v) in &project.volumes {
@@ -250,7 +268,14 @@ pub fn compute(project: &Project) -> (Names, Vec<Diagnostic>) {
         if k8s != src {
             renamed(&mut diags, &what, &k8s, v.span, None);
         }
-        reg.claim(&mut diags, "PersistentVolumeClaim", &k8s, what, v.span);
+        reg.claim(
+            &mut diags,
+            "PersistentVolumeClaim",
+            &k8s,
+            what,
+            v.span,
+            k8s != src,
+        );
         names.volumes.insert(key.clone(), k8s);
     }
 
@@ -268,6 +293,7 @@ pub fn compute(project: &Project) -> (Names, Vec<Diagnostic>) {
                 &env_name,
                 format!("the environment of service `{key}`"),
                 span,
+                false,
             );
         }
     }

@@ -557,29 +557,26 @@ mod tests {
         }
     }
 
+    fn spec(target: u32, published: Option<&str>, protocol: &str) -> PortSpec {
+        PortSpec {
+            name: None,
+            mode: "ingress".into(),
+            host_ip: None,
+            target,
+            published: published.map(str::to_string),
+            protocol: protocol.into(),
+            app_protocol: None,
+        }
+    }
+
     #[test]
     fn collect_from_service() {
         let svc = Service {
             name: "web".into(),
             ports: vec![
-                PortSpec {
-                    target: 80,
-                    published: Some("8080".into()),
-                    protocol: "tcp".into(),
-                    mode: "ingress".into(),
-                    ..PortSpec::default()
-                },
-                PortSpec {
-                    target: 53,
-                    protocol: "udp".into(),
-                    mode: "ingress".into(),
-                    ..PortSpec::default()
-                },
-                PortSpec {
-                    target: 0,
-                    protocol: "tcp".into(),
-                    ..PortSpec::default()
-                },
+                spec(80, Some("8080"), "tcp"),
+                spec(53, None, "udp"),
+                spec(0, None, "tcp"),
             ],
             expose: vec![
                 "8000-8002".into(),

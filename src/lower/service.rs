@@ -250,10 +250,24 @@ pub fn lower(ctx: &mut Ctx, plan: &Plan, out: &mut Vec<Manifest>) {
         let published: Vec<String> = plan
             .ports
             .iter()
-            .filter_map(|p| p.published.map(|h| format!("{h}:{}", p.container_port)))
+            .filter_map(|p| {
+                p.published.map(|h| match p.protocol.as_str() {
+                    "TCP" => format!("{h}:{}", p.container_port),
+                    other => format!("{h}:{}/{}", p.container_port, other.to_ascii_lowercase()),
+                })
+            })
             .collect();
         if let Some(first) = plan.ports.iter().find(|p| p.published.is_some()) {
             let span = first.span;
+            let any_tcp = plan
+                .ports
+                .iter()
+                .any(|p| p.published.is_some() && p.protocol == "TCP");
+            let via = if any_tcp {
+                " (LoadBalancer or NodePort), add `x-kubernetes.ingress` or pass `--ingress-host`"
+            } else {
+                " (LoadBalancer or NodePort)"
+            };
             ctx.warn(
                 span,
                 format!(
@@ -264,12 +278,10 @@ pub fn lower(ctx: &mut Ctx, plan: &Plan, out: &mut Vec<Manifest>) {
                     plan.name
                 ),
             )
-            .help = Some(
-                "to expose it set `x-kubernetes.service.type` (LoadBalancer or NodePort), add \
-                 `x-kubernetes.ingress` or pass `--ingress-host`; `x-kubernetes.service.type: \
-                 ClusterIP` keeps it internal without this warning"
-                    .into(),
-            );
+            .help = Some(format!(
+                "to expose it set `x-kubernetes.service.type`{via}; \
+                 `x-kubernetes.service.type: ClusterIP` keeps it internal without this warning"
+            ));
         }
     }
 
