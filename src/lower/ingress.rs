@@ -147,14 +147,9 @@ pub fn lower(ctx: &mut Ctx, plan: &Plan, out: &mut Vec<Manifest>) {
         );
     }
 
-    // Annotations: compose labels (invalid keys were reported by `service`), then the
+    // Annotations: compose labels (as on the Service), then the
     // Ingress's own annotations, which win.
-    let mut annotations: BTreeMap<String, String> = svc
-        .labels
-        .iter()
-        .filter(|(k, _)| is_valid_qualified_name(k))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let mut annotations = super::service::compose_annotations(svc);
     for (k, v) in &ext.annotations {
         if is_valid_qualified_name(k) {
             annotations.insert(k.clone(), v.clone());

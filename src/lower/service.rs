@@ -97,27 +97,15 @@ pub fn resolve_type(plan: &Plan) -> (ServiceType, Vec<Diagnostic>) {
     (t, diags)
 }
 
-/// Compose `labels` as annotations; keys Kubernetes would reject are reported.
-pub fn compose_annotations(svc: &ComposeService) -> (BTreeMap<String, String>, Vec<Diagnostic>) {
-    let mut out = BTreeMap::new();
-    let mut diags = Vec::new();
-    for (k, v) in &svc.labels {
-        if is_valid_qualified_name(k) {
-            out.insert(k.clone(), v.clone());
-        } else {
-            diags.push(
-                Diagnostic::warning(format!(
-                    "label `{k}` is left out: it is not a valid Kubernetes annotation key"
-                ))
-                .at(svc.span_of(&["labels", k]))
-                .help(
-                    "annotation keys are `[prefix/]name`: name at most 63 characters of \
-                     letters, digits, `-`, `_`, `.`, starting and ending alphanumeric",
-                ),
-            );
-        }
-    }
-    (out, diags)
+/// Compose `labels` as annotations of the service's objects. `kompose.*` labels are
+/// settings (read by `ext`) and keys Kubernetes would reject are left out; the workload
+/// reports those, so they are not reported twice.
+pub fn compose_annotations(svc: &ComposeService) -> BTreeMap<String, String> {
+    svc.labels
+        .iter()
+        .filter(|(k, _)| !k.starts_with("kompose.") && is_valid_qualified_name(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// Service ports for `t`: (port, NamedPort) pairs; with NodePort/LoadBalancer the
@@ -190,8 +178,7 @@ fn build(
 
 pub fn lower(ctx: &mut Ctx, plan: &Plan, out: &mut Vec<Manifest>) {
     let svc = plan.svc;
-    let (annotations, diags) = compose_annotations(svc);
-    ctx.diags.extend(diags);
+    let annotations = compose_annotations(svc);
     let (t, diags) = resolve_type(plan);
     ctx.diags.extend(diags);
     // A valid explicit type (even ClusterIP) means the user chose the exposure.
@@ -613,10 +600,7 @@ mod tests {
         let msgs: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
         assert_eq!(
             msgs,
-            vec![
-                "label `bad key` is left out: it is not a valid Kubernetes annotation key",
-                "`ipv4_address` of network `back` in service `web` is not mapped",
-            ]
+            vec!["`ipv4_address` of network `back` in service `web` is not mapped"]
         );
         assert_eq!(out.len(), 2);
         assert_eq!(out[1]["metadata"]["name"], "www");
