@@ -21,7 +21,6 @@ use k8s_openapi::api::networking::v1::{
     IngressServiceBackend, IngressSpec, IngressTLS, ServiceBackendPort,
 };
 use minijinja::{Environment, UndefinedBehavior, Value};
-use std::collections::BTreeMap;
 
 /// The port an Ingress routes to: the first published TCP port, else (only when
 /// `any_tcp`) the first TCP port.
@@ -347,7 +346,7 @@ mod tests {
 
     #[test]
     fn extension_settings() {
-        let mut annotations = BTreeMap::new();
+        let mut annotations = std::collections::BTreeMap::new();
         annotations.insert(
             "cert-manager.io/cluster-issuer".to_string(),
             "le".to_string(),
