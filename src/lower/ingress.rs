@@ -1,7 +1,8 @@
 //! A networking.k8s.io/v1 Ingress for a service, only when asked: `x-kubernetes.ingress`
 //! (or the `kompose.service.expose*` labels) on the service, or `--ingress-host` for
 //! every service that publishes a TCP port (publishing is what asks for exposure in
-//! Compose; services that only talk inside the stack get none). The host is a
+//! Compose; services that only talk inside the stack get none) unless the service says
+//! `x-kubernetes.ingress: false`. The host is a
 //! minijinja template (strict: an unknown variable is an error) over `service` (the
 //! Kubernetes name), `project` (sanitised to a DNS label) and `namespace` (only
 //! defined with `-n`); `x-kubernetes.ingress.host` wins over `--ingress-host`, and no
@@ -34,7 +35,9 @@ pub fn backend_port<'p>(plan: &'p Plan, any_tcp: bool) -> Option<&'p NamedPort> 
 /// Whether `plan` gets an Ingress (before any error in its settings).
 pub fn applies(opts: &Options, plan: &Plan) -> bool {
     plan.ext.ingress.is_some()
-        || (opts.ingress_host.is_some() && backend_port(plan, false).is_some())
+        || (!plan.ext.no_ingress
+            && opts.ingress_host.is_some()
+            && backend_port(plan, false).is_some())
 }
 
 /// Render a host template. `Err` carries a message for the user.
@@ -57,7 +60,11 @@ pub fn render_host(
     let host = env
         .render_str(template, Value::from_pairs(vars))
         .map_err(|e| {
-            let mut msg = e.to_string();
+            // The kind and detail, without minijinja's "(in <string>:1)" location.
+            let mut msg = match e.detail() {
+                Some(d) => format!("{}: {d}", e.kind()),
+                None => e.kind().to_string(),
+            };
             if namespace.is_none() && template.contains("namespace") {
                 msg.push_str(" (`namespace` is only defined with `-n NAMESPACE`)");
             }

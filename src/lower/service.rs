@@ -181,13 +181,15 @@ pub fn lower(ctx: &mut Ctx, plan: &Plan, out: &mut Vec<Manifest>) {
     let annotations = compose_annotations(svc);
     let (t, diags) = resolve_type(plan);
     ctx.diags.extend(diags);
-    // A valid explicit type (even ClusterIP) means the user chose the exposure.
+    // A valid explicit type (even ClusterIP) means the user chose the exposure;
+    // `x-kubernetes.ingress: false` is such a choice too.
     let explicit = plan
         .ext
         .service_type
         .as_deref()
         .and_then(parse_type)
-        .is_some();
+        .is_some()
+        || plan.ext.no_ingress;
     let (mut ports, diags) = service_ports(plan, t);
     ctx.diags.extend(diags);
 
