@@ -219,6 +219,7 @@ mod tests {
     use crate::lower::{names, PodParts, WorkloadKind};
     use crate::source::Span;
     use serde_json::json;
+    use std::collections::BTreeMap;
 
     #[test]
     fn render_table() {
@@ -349,6 +350,42 @@ mod tests {
             host_opts("x.example.com"),
         );
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn ingress_false_opts_out_of_ingress_host() {
+        let mut project = Project {
+            name: "demo".into(),
+            ..Project::default()
+        };
+        project.services.insert(
+            "web".into(),
+            ComposeService {
+                name: "web".into(),
+                ..ComposeService::default()
+            },
+        );
+        let opts = host_opts("x.example.com");
+        let mut plan_ext = ServiceExt {
+            no_ingress: true,
+            ..ServiceExt::default()
+        };
+        let labels = BTreeMap::new();
+        let mut plan = Plan {
+            svc: &project.services["web"],
+            ext: plan_ext.clone(),
+            name: "web".into(),
+            selector: labels.clone(),
+            labels,
+            kind: WorkloadKind::Deployment,
+            replicas: 1,
+            ports: vec![port("http", 80, "TCP", Some(80))],
+            pod: PodParts::default(),
+        };
+        assert!(!applies(&opts, &plan));
+        plan_ext.no_ingress = false;
+        plan.ext = plan_ext;
+        assert!(applies(&opts, &plan));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! for NodePort/LoadBalancer/ClusterIP, which then wins (the pods lose their per-pod DNS
 //! records, which Compose never had anyway). `x-kubernetes.service.type`
 //! NodePort/LoadBalancer use the published port as the Service port and
-//! `x-kubernetes.service.nodeport` (or `kompose.service.nodeport.port`) as the first
+//! `x-kubernetes.service.node-port` (or `kompose.service.nodeport.port`) as the first
 //! port's `nodePort`. Network `aliases` and `container_name` become extra Services with
 //! the same selector and ports. Compose `labels` become annotations. Also warns about
 //! published ports nobody exposes and per-network options that have no equivalent.
