@@ -19,9 +19,7 @@ pub fn project_json(p: &Project) -> Json {
                 .iter()
                 .filter_map(|(k, v)| v.as_ref().map(|v| (k.clone(), Json::String(v.clone()))))
                 .collect();
-            if env.is_empty() {
-                m.remove("environment");
-            } else {
+            if m.contains_key("environment") || !env.is_empty() {
                 m.insert("environment".into(), Json::Object(env));
             }
         }

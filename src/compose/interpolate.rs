@@ -943,7 +943,7 @@ fn fail_diagnostic(fail: Fail, path: Option<&PathNode<'_>>, span: Span) -> Diagn
                 )
             };
             Diagnostic::error(msg).at(span).help(
-                "You may need to escape any $ with another $: write $$ for a literal $; \
+                "You may need to escape any $ with another $ (write $$ for a literal $); \
                  references look like $NAME, ${NAME} or ${NAME:-default}",
             )
         }

@@ -262,7 +262,7 @@ impl Loader<'_> {
             Err(e) => {
                 self.err(fail(
                     format!("cannot read {what} `{shown}`: {e}"),
-                    "check the file's permissions",
+                    "check that the path names a readable file",
                 ));
                 return None;
             }
@@ -289,7 +289,7 @@ impl Loader<'_> {
             Err(e) => {
                 self.err(fail(
                     format!("cannot read {what} `{shown}`: {e}"),
-                    "check the file's permissions",
+                    "check that the path names a readable file",
                 ));
                 return None;
             }
@@ -870,10 +870,35 @@ impl Loader<'_> {
                 texts.push((id, t));
             }
         }
-        let entries = node
-            .get("environment")
-            .map(environment::environment_entries)
-            .unwrap_or_default();
+        // Syntax errors of env files point into the env file itself.
+        let mut bad_file = false;
+        for (id, t) in &texts {
+            if let Err(e) = dotenv::parse(t, None) {
+                bad_file = true;
+                let shown = self.sources.name(*id).to_string();
+                self.diags.push(
+                    Diagnostic::error(format!("invalid env_file `{shown}`: {}", e.message))
+                        .at(Span::new(*id, e.line.max(1) as u32, 1, 1))
+                        .help("lines are KEY=VALUE; quote values with spaces"),
+                );
+            }
+        }
+        if bad_file {
+            return Some(svc);
+        }
+        let entries = match node.get("environment") {
+            Some(n) => match environment::try_environment_entries(
+                n,
+                &format!("services.{name}.environment"),
+            ) {
+                Ok(e) => e,
+                Err(d) => {
+                    self.err(d);
+                    return Some(svc);
+                }
+            },
+            None => Vec::new(),
+        };
         let env = &self.env;
         let lookup = |k: &str| env.get(k).cloned();
         let plain: Vec<String> = texts.iter().map(|(_, t)| t.clone()).collect();

@@ -830,58 +830,10 @@ fn unique_key(n: &Node, indexer: Indexer) -> Option<String> {
     }
 }
 
-/// The target of a short-syntax volume spec, split exactly like compose-go
-/// `format.ParseVolume` (Windows drive letters and `${...}` keep their colons).
-/// `None` where compose-go reports an invalid spec.
+/// The target of a short-syntax volume spec (compose-go uses `format.ParseVolume`
+/// here too); `None` where the spec is invalid.
 fn volume_target(spec: &str) -> Option<String> {
-    match spec.len() {
-        0 => return None,
-        1 | 2 => return Some(spec.to_string()),
-        _ => {}
-    }
-    let bytes = spec.as_bytes();
-    let mut buffer = String::new();
-    let mut in_var = 0usize;
-    let mut source = String::new();
-    let mut target = String::new();
-    let chars = spec
-        .char_indices()
-        .chain(std::iter::once((spec.len(), '\0')));
-    for (i, ch) in chars {
-        if ch == '$' && bytes.get(i + 1) == Some(&b'{') {
-            in_var += 1;
-            buffer.push(ch);
-            continue;
-        }
-        if ch == '}' && in_var > 0 {
-            in_var -= 1;
-            buffer.push(ch);
-            continue;
-        }
-        let mut it = buffer.chars();
-        let drive =
-            ch == ':' && matches!((it.next(), it.next()), (Some(c), None) if c.is_alphabetic());
-        if drive {
-            buffer.push(ch);
-        } else if (ch == ':' || ch == '\0') && in_var == 0 {
-            if buffer.is_empty() {
-                return None;
-            }
-            if source.is_empty() && ch == '\0' {
-                target = std::mem::take(&mut buffer);
-            } else if source.is_empty() {
-                source = std::mem::take(&mut buffer);
-            } else if target.is_empty() {
-                target = std::mem::take(&mut buffer);
-            } else if ch == ':' {
-                return None;
-            }
-            buffer.clear();
-        } else {
-            buffer.push(ch);
-        }
-    }
-    Some(target)
+    super::volumes::parse_volume(spec).ok().map(|v| v.target)
 }
 
 #[cfg(test)]

@@ -130,7 +130,12 @@ fn describe(
     kind: &ValidationErrorKind,
     instance: &Json,
 ) -> Diagnostic {
-    let span = root.span_at(path);
+    // Point at the offending value when it exists, else at the nearest key.
+    let span = root
+        .pointer(path)
+        .filter(|_| !path.is_empty())
+        .map(|n| n.span)
+        .unwrap_or_else(|| root.span_at(path));
     match kind {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
             let key = unexpected.first().cloned().unwrap_or_default();
@@ -179,7 +184,7 @@ fn describe(
                 "{} is missing the required key `{p}`",
                 where_(path)
             ))
-            .at(span)
+            .at(root.span_at(path))
         }
         ValidationErrorKind::Enum { options } => Diagnostic::error(format!(
             "{} has an invalid value; expected one of {}",

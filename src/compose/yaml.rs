@@ -190,10 +190,13 @@ impl Builder {
                 _ => key.scalar_string().unwrap_or_default(),
             };
             if let Some(first) = seen.get(&name) {
-                return Err(Diagnostic::error(format!("duplicate key `{name}`"))
-                    .at(kspan)
-                    .note(*first, "first defined here")
-                    .help("YAML mappings cannot repeat a key; remove one of them"));
+                return Err(Diagnostic::error(format!(
+                    "mapping key \"{name}\" already defined at line {}",
+                    first.line
+                ))
+                .at(kspan)
+                .note(*first, "first defined here")
+                .help("YAML mappings cannot repeat a key; remove one of them"));
             }
             seen.insert(name.clone(), kspan);
             entries.push((Key { name, span: kspan }, value));
