@@ -22,8 +22,8 @@
 //!   rejects the name fails loudly instead of `envFrom` skipping it silently; a warning
 //!   says it needs relaxed environment variable names (Kubernetes >= 1.32 by default);
 //! - printable-ASCII names that cannot be ConfigMap keys (`a:b`): non-sensitive ones
-//!   become a literal `env` value (with `$` escaped so Kubernetes does not expand
-//!   `$(VAR)`), sensitive ones are an error (a Secret key cannot carry them and a
+//!   become a literal `env` value (with `$(` and `$$` escaped so Kubernetes does not
+//!   expand `$(VAR)`), sensitive ones are an error (a Secret key cannot carry them and a
 //!   literal would expose the value);
 //! - anything else (non-ASCII, control characters): an error.
 //!
@@ -343,7 +343,7 @@ pub fn lower(ctx: &mut Ctx, plan: &mut Plan, out: &mut Vec<Manifest>) {
                 );
                 literals.push(EnvVar {
                     name: name.clone(),
-                    value: Some(value.replace('$', "$$")),
+                    value: Some(super::container::escape_dollars(value)),
                     value_from: None,
                 });
                 continue;
@@ -659,7 +659,7 @@ mod tests {
         assert!(cm.body["data"].get("a:b").is_none());
         let names: Vec<&str> = pod.env.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["1ST", "2_TOKEN", "a:b"]);
-        assert_eq!(pod.env[2].value.as_deref(), Some("$$(HOME) $$x"));
+        assert_eq!(pod.env[2].value.as_deref(), Some("$$(HOME) $x"));
         assert!(pod.env[1]
             .value_from
             .as_ref()
