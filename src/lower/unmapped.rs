@@ -22,7 +22,7 @@ pub const SERVICE_KEYS: &[(&str, Option<&str>)] = &[
     ("cgroup_parent", Some("Kubernetes places pods in its own cgroup hierarchy")),
     ("command", None),
     ("configs", None),
-    ("container_name", Some("Kubernetes names pods itself; other services reach this one by its service name")),
+    ("container_name", None), // an extra Service of that name keeps the DNS name working (service.rs)
     ("cpu_count", Some("Windows-only CPU setting; use `cpus` or deploy.resources")),
     ("cpu_percent", Some("Windows-only CPU setting; use `cpus` or deploy.resources")),
     ("cpu_period", Some("CFS tuning has no pod setting; use `cpus` or deploy.resources")),
