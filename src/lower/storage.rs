@@ -25,8 +25,8 @@ use crate::k8s::{quantity, Manifest};
 use crate::source::Span;
 use k8s_openapi::api::core::v1::{
     ConfigMapVolumeSource, EmptyDirVolumeSource, HostPathVolumeSource, KeyToPath,
-    PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, Volume,
-    VolumeMount, VolumeResourceRequirements,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource,
+    SecretVolumeSource, Volume, VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -146,6 +146,33 @@ fn is_outside(project: &Project, path: &str) -> bool {
                 || path.as_bytes().get(1) == Some(&b':')
         }
     }
+}
+
+/// Whether a bind-mounted file name looks like it holds a secret: the environment
+/// variable patterns applied to the name with `.`, `-` and spaces read as `_` and no
+/// `_FILE` exemption (`server.key`, `private.pem`, `.htpasswd`, `db-password.txt`), SSH
+/// private keys
+/// (`id_rsa`, `id_ed25519`, not `.pub`) and key stores (`.p12`, `.pfx`, `.jks`,
+/// `.keystore`).
+pub fn file_looks_sensitive(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".pub") {
+        return false;
+    }
+    let normalised: String = name
+        .to_ascii_uppercase()
+        .chars()
+        .map(|c| if matches!(c, '.' | '-' | ' ') { '_' } else { c })
+        .collect();
+    // `_FILE` marks a path in an environment variable; a file so named holds the value.
+    let normalised = normalised.strip_suffix("_FILE").unwrap_or(&normalised);
+    super::env::is_sensitive(normalised, &[])
+        || ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"]
+            .iter()
+            .any(|p| lower.starts_with(p))
+        || [".p12", ".pfx", ".jks", ".keystore"]
+            .iter()
+            .any(|e| lower.ends_with(e))
 }
 
 /// How a bind mount is lowered.
@@ -749,6 +776,14 @@ fn config_bind(
             Some("bake the files into the image, or keep them in a PersistentVolumeClaim".into());
         return;
     }
+    // A private key or password file goes to a Secret, never a ConfigMap.
+    let sensitive = hc
+        .content
+        .text
+        .keys()
+        .chain(hc.content.bytes.keys())
+        .map(|k| hc.renamed.get(k).unwrap_or(k))
+        .any(|name| file_looks_sensitive(name));
     let vname = match local.binds.get(src) {
         Some(n) => n.clone(),
         None => {
@@ -756,37 +791,54 @@ fn config_bind(
             if base == format!("{}-env", plan.name) {
                 base.push_str("-files");
             }
-            let cm_name = suffixed_name(ctx, Kind::ConfigMap, &base, &hc.content);
+            let (kind, content) = if sensitive {
+                let mut c = hc.content.clone();
+                let text = std::mem::take(&mut c.text);
+                c.bytes
+                    .extend(text.into_iter().map(|(k, v)| (k, v.into_bytes())));
+                (Kind::Secret, c)
+            } else {
+                (Kind::ConfigMap, hc.content.clone())
+            };
+            let obj_name = suffixed_name(ctx, kind, &base, &content);
             out.push(content_object(
                 ctx,
-                Kind::ConfigMap,
-                &cm_name,
+                kind,
+                &obj_name,
                 &plan.labels,
                 None,
-                &hc.content,
+                &content,
                 Some(span),
             ));
             if !ctx.opts.hash_suffix {
-                let identity = format!("ConfigMap/{cm_name}");
+                let identity = format!("{}/{obj_name}", kind.as_str());
                 if !plan.pod.checksum.iter().any(|(id, _)| *id == identity) {
-                    let digest = hc.content.digest("ConfigMap", &cm_name);
+                    let digest = content.digest(kind.as_str(), &obj_name);
                     plan.pod.checksum.push((identity, digest));
                 }
             }
             let items: Option<Vec<KeyToPath>> = hc.items(None);
-            let n = add_volume(
-                &mut plan.pod,
-                stem,
-                Volume {
+            let volume = match kind {
+                Kind::ConfigMap => Volume {
                     config_map: Some(ConfigMapVolumeSource {
-                        name: cm_name,
+                        name: obj_name,
                         items,
                         default_mode: None,
                         optional: None,
                     }),
                     ..Volume::default()
                 },
-            );
+                Kind::Secret => Volume {
+                    secret: Some(SecretVolumeSource {
+                        secret_name: Some(obj_name),
+                        items,
+                        default_mode: None,
+                        optional: None,
+                    }),
+                    ..Volume::default()
+                },
+            };
+            let n = add_volume(&mut plan.pod, stem, volume);
             local.binds.insert(src.to_string(), n.clone());
             n
         }
@@ -986,6 +1038,30 @@ mod tests {
         ];
         for (path, ro, want) in cases {
             assert_eq!(classify_bind(&p, path, *ro), *want, "{path} ro={ro}");
+        }
+    }
+
+    #[test]
+    fn sensitive_file_names() {
+        for (name, want) in [
+            ("server.key", true),
+            ("tls.key", true),
+            ("private.pem", true),
+            (".htpasswd", true),
+            ("db-password.txt", true),
+            ("id_rsa", true),
+            ("id_ed25519", true),
+            ("id_ed25519.pub", false),
+            ("keystore.p12", true),
+            ("app.jks", true),
+            ("tls.crt", false),
+            ("nginx.conf", false),
+            ("keys.json", false),
+            ("monkey.txt", false),
+            ("secret-santa.yml", true),
+            ("password_file", true),
+        ] {
+            assert_eq!(file_looks_sensitive(name), want, "{name}");
         }
     }
 
