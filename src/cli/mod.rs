@@ -182,10 +182,20 @@ fn load_options(f: &FrontArgs) -> Result<LoadOptions, String> {
     })
 }
 
+/// Print diagnostics in source order (file, line, column); those without a location
+/// keep their order after the located ones.
 fn report(ds: &Diagnostics, sources: &Sources) {
-    if !ds.is_empty() {
-        eprint!("{}", diag::render(ds, sources));
+    if ds.is_empty() {
+        return;
     }
+    let mut sorted: Vec<Diagnostic> = ds.iter().cloned().collect();
+    sorted.sort_by_key(|d| match d.span {
+        Some(s) => (0, s.file, s.line, s.col),
+        None => (1, Default::default(), 0, 0),
+    });
+    let mut out = Diagnostics::new();
+    out.extend(sorted);
+    eprint!("{}", diag::render(&out, sources));
 }
 
 /// Load the project, printing diagnostics. `None` when loading failed.

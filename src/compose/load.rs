@@ -750,7 +750,8 @@ impl Loader<'_> {
                     disabled.insert(k.name.clone());
                     continue;
                 }
-                if let Some(svc) = self.service(&k.name, node) {
+                if let Some(mut svc) = self.service(&k.name, node) {
+                    svc.key_span = k.span;
                     p.services.insert(k.name.clone(), svc);
                 }
             }

@@ -64,6 +64,9 @@ pub struct Service {
     /// The canonical tree of this service, for spans.
     #[serde(skip)]
     pub node: Node,
+    /// Span of the service's key in `services:`.
+    #[serde(skip)]
+    pub key_span: Span,
     /// `x-*` keys of this service.
     #[serde(skip)]
     pub extensions: Map<Json>,
@@ -172,9 +175,9 @@ impl Service {
         self.node.span_at(path)
     }
 
-    /// Span of the service's key.
+    /// Span of the service's key (`web:` under `services:`).
     pub fn span(&self) -> Span {
-        self.node.span
+        self.key_span
     }
 
     /// The keys this service sets, in source order (for "not mapped" warnings).

@@ -23,34 +23,7 @@ use std::time::Duration;
 
 pub use crate::compose::units;
 
-/// FALLBACK until `crate::k8s::quantity` lands on main (same signatures; replace this
-/// module with `pub use crate::k8s::quantity;`).
-pub mod quantity {
-    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-    use serde_json::Value as Json;
-
-    /// Compose `cpus` (`0.5`, `"1.5"`, `2`) -> a CPU quantity (`500m`, `1500m`, `2`).
-    pub fn cpu(v: &Json) -> Result<Quantity, String> {
-        super::cpu_millis(v).map(|m| Quantity(super::format_millis(m)))
-    }
-
-    /// Bytes -> the largest exact binary unit (`268435456` -> `256Mi`).
-    pub fn memory(bytes: u64) -> Quantity {
-        const UNITS: &[(u64, &str)] = &[
-            (1 << 50, "Pi"),
-            (1 << 40, "Ti"),
-            (1 << 30, "Gi"),
-            (1 << 20, "Mi"),
-            (1 << 10, "Ki"),
-        ];
-        for (size, unit) in UNITS {
-            if bytes >= *size && bytes % size == 0 {
-                return Quantity(format!("{}{unit}", bytes / size));
-            }
-        }
-        Quantity(bytes.to_string())
-    }
-}
+use crate::k8s::quantity;
 
 /// Compose `cpus` as millicores, rounding a fraction of a millicore up.
 pub fn cpu_millis(v: &Json) -> Result<u64, String> {

@@ -76,7 +76,11 @@ pub fn env_object_name(service_k8s_name: &str) -> String {
 
 /// Span of a service's key in `services:` (the service's own span is its value).
 pub fn service_key_span(project: &Project, key: &str) -> Span {
-    project.tree.span_at(&["services", key])
+    project
+        .services
+        .get(key)
+        .map(|s| s.span())
+        .unwrap_or_else(|| project.tree.span_at(&["services", key]))
 }
 
 /// Fill `ctx.names`, reporting renamed objects and collisions.

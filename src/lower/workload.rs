@@ -561,7 +561,7 @@ fn shm(
         name: name.clone(),
         empty_dir: Some(EmptyDirVolumeSource {
             medium: Some("Memory".into()),
-            size_limit: (bytes > 0).then(|| container::quantity::memory(bytes)),
+            size_limit: (bytes > 0).then(|| crate::k8s::quantity::memory(bytes)),
         }),
         ..Volume::default()
     };

@@ -166,7 +166,13 @@ pub fn check_stream(stdout: &str, stderr: &str) -> Result<(), Vec<String>> {
             "ConfigMap" => {
                 let mut k = keys("data");
                 k.extend(keys("binaryData"));
-                for key in keys("data") {
+                // Environment ConfigMaps (`<service>-env`, maybe hash-suffixed) must not
+                // hold sensitive-looking variables; other ConfigMaps are file contents.
+                let env_cm = name.ends_with("-env")
+                    || name
+                        .rsplit_once('-')
+                        .is_some_and(|(base, _)| base.ends_with("-env"));
+                for key in keys("data").into_iter().filter(|_| env_cm) {
                     if looks_sensitive(&key) {
                         problems.push(format!("ConfigMap/{name} holds sensitive-looking `{key}`"));
                     }
