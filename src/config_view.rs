@@ -22,6 +22,15 @@ pub fn project_json(p: &Project) -> Json {
             if m.contains_key("environment") || !env.is_empty() {
                 m.insert("environment".into(), Json::Object(env));
             }
+            // Labels include those read from `label_file`.
+            if !svc.labels.is_empty() {
+                let labels: Map<String, Json> = svc
+                    .labels
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Json::String(v.clone())))
+                    .collect();
+                m.insert("labels".into(), Json::Object(labels));
+            }
         }
         services.insert(name.clone(), sort_keys(j));
     }

@@ -169,6 +169,13 @@ impl Loader<'_> {
             return None;
         }
 
+        if let Some((k, _)) = root.get_entry("version") {
+            self.diags.push(
+                Diagnostic::warning("the attribute `version` is obsolete, it will be ignored")
+                    .at(k.span)
+                    .help("remove it to avoid potential confusion (Docker Compose says the same)"),
+            );
+        }
         let json = root.to_json();
         schema::validate(&root, &json, &mut self.diags);
         // Short-syntax errors (ports, volumes, durations...) are reported even when the
@@ -858,6 +865,27 @@ impl Loader<'_> {
         svc.name = name.to_string();
         svc.node = node.clone();
         svc.extensions = extensions;
+        // label_file: KEY=VALUE files; `labels` win over them (as in Compose).
+        for (i, lf) in svc.label_file.clone().iter().enumerate() {
+            let path = normalize(&self.project_dir.join(lf));
+            let span = node.span_at(&["label_file", &i.to_string()]);
+            let Some(t) = self.read_text(&path, "label_file", Some(span)) else {
+                continue;
+            };
+            let id = self.sources.add(self.display(&path), t.clone());
+            match dotenv::parse(&t, None) {
+                Ok(pairs) => {
+                    for (k, v) in pairs {
+                        svc.labels.entry(k).or_insert(v);
+                    }
+                }
+                Err(e) => self.diags.push(
+                    Diagnostic::error(format!("invalid label_file: {}", e.message))
+                        .at(Span::new(id, e.line.max(1) as u32, 1, 1))
+                        .help("lines are KEY=VALUE"),
+                ),
+            }
+        }
         // Environment: env_file then environment.
         let mut texts = Vec::new();
         for (i, ef) in svc.env_file.clone().iter().enumerate() {
