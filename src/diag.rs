@@ -127,23 +127,26 @@ impl IntoIterator for Diagnostics {
     }
 }
 
-/// Names that look like they hold a secret. Used to redact source lines in messages.
+/// Name fragments (upper case) that make a variable sensitive wherever they appear.
+pub const SENSITIVE_CONTAINS: &[&str] = &[
+    "PASSWORD",
+    "PASSWD",
+    "SECRET",
+    "TOKEN",
+    "API_KEY",
+    "CREDENTIAL",
+    "PRIVATE",
+];
+/// Name endings (upper case) that make a variable sensitive.
+pub const SENSITIVE_SUFFIXES: &[&str] = &["_PASS", "_KEY"];
+
+/// The default rule for names that look like they hold a secret (mapping.md), case
+/// insensitive. Lowering adds `--secret-pattern` and the `_FILE` exception
+/// (`lower::env::is_sensitive`); message redaction uses this rule as it is.
 pub fn looks_sensitive(name: &str) -> bool {
     let n = name.to_ascii_uppercase();
-    [
-        "PASSWORD",
-        "PASSWD",
-        "SECRET",
-        "TOKEN",
-        "API_KEY",
-        "APIKEY",
-        "CREDENTIAL",
-        "PRIVATE",
-    ]
-    .iter()
-    .any(|p| n.contains(p))
-        || n.ends_with("_PASS")
-        || n.ends_with("_KEY")
+    SENSITIVE_CONTAINS.iter().any(|p| n.contains(p))
+        || SENSITIVE_SUFFIXES.iter().any(|s| n.ends_with(s))
 }
 
 /// Replace the value part of `KEY: value`, `- KEY=value` or `KEY=value` when KEY looks

@@ -1,17 +1,11 @@
 //! Runs every case of shared/conformance/dotenv.json through `compose::dotenv`.
 
+mod common;
+use common::shared_dir;
+
 use compose2k8s::compose::dotenv;
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
-
-fn shared_dir() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    [root.join("../shared"), root.join("../../shared")]
-        .into_iter()
-        .find(|p| p.exists())
-        .expect("shared/ not found beside the crate or two levels up")
-}
 
 fn load(name: &str) -> Vec<Json> {
     let path = shared_dir().join("conformance").join(name);

@@ -4,20 +4,14 @@
 //! listed, and a separate check verifies that their `!reset` / `!override` paths are
 //! gone from the raw merged trees.
 
+mod common;
+use common::shared_dir;
+
 use compose2k8s::compose::merge::{enforce_unicity, merge, merge_service, resolve_tags};
 use compose2k8s::compose::node::Node;
 use compose2k8s::compose::yaml;
 use compose2k8s::source::{FileId, Span};
 use serde_json::Value as Json;
-use std::path::PathBuf;
-
-fn shared_dir() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    [root.join("../shared"), root.join("../../shared")]
-        .into_iter()
-        .find(|p| p.exists())
-        .expect("shared/ directory beside the checkout")
-}
 
 fn cases() -> Vec<Json> {
     let path = shared_dir().join("conformance/merge.json");

@@ -2,17 +2,11 @@
 //! [`compose2k8s::compose::ports::parse_port`]: results must equal `expected` exactly
 //! (as JSON), errors must contain the reference text, compared case-insensitively.
 
+mod common;
+use common::shared_dir;
+
 use compose2k8s::compose::ports::parse_port;
 use serde_json::Value;
-use std::path::PathBuf;
-
-fn shared_dir() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    [root.join("../shared"), root.join("../../shared")]
-        .into_iter()
-        .find(|p| p.is_dir())
-        .expect("shared/ directory next to the checkout")
-}
 
 #[test]
 fn ports_conformance() {

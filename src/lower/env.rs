@@ -54,19 +54,6 @@ use k8s_openapi::ByteString;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Name fragments (upper case) that make a variable sensitive wherever they appear.
-const SENSITIVE_CONTAINS: &[&str] = &[
-    "PASSWORD",
-    "PASSWD",
-    "SECRET",
-    "TOKEN",
-    "API_KEY",
-    "CREDENTIAL",
-    "PRIVATE",
-];
-/// Name endings (upper case) that make a variable sensitive.
-const SENSITIVE_SUFFIXES: &[&str] = &["_PASS", "_KEY"];
-
 /// Domain-separation prefix of [`content_digest`].
 const DIGEST_DOMAIN: &str = "compose2k8s rollout checksum v1";
 
@@ -81,8 +68,7 @@ pub fn is_sensitive(name: &str, extra: &[regex::Regex]) -> bool {
     if upper.ends_with("_FILE") {
         return false;
     }
-    SENSITIVE_CONTAINS.iter().any(|p| upper.contains(p))
-        || SENSITIVE_SUFFIXES.iter().any(|s| upper.ends_with(s))
+    crate::diag::looks_sensitive(name)
 }
 
 /// How Kubernetes can carry one variable name.
