@@ -91,7 +91,7 @@ struct BuildArgs {
     #[arg(long, value_name = "SERVICE=N", value_parser = parse_scale)]
     scale: Vec<(String, i32)>,
     /// Size of PersistentVolumeClaims without their own size.
-    #[arg(long, default_value = "1Gi", value_name = "QUANTITY")]
+    #[arg(long, default_value = "1Gi", value_name = "QUANTITY", value_parser = parse_pvc_size)]
     pvc_size: String,
     /// storageClassName of PersistentVolumeClaims.
     #[arg(long, value_name = "CLASS")]
@@ -117,6 +117,11 @@ struct BuildArgs {
     /// Do not write: exit 1 with a diff when the output at -o is stale.
     #[arg(long, requires = "output")]
     check: bool,
+}
+
+/// `--pvc-size` is checked when the command line is read (a usage error, exit 2).
+fn parse_pvc_size(s: &str) -> Result<String, String> {
+    compose2k8s::k8s::quantity::storage(s).map(|_| s.to_string())
 }
 
 fn parse_scale(s: &str) -> Result<(String, i32), String> {
