@@ -3,11 +3,12 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use compose2k8s::compose::load::MAX_FILE_BYTES;
 use compose2k8s::compose::model::Project;
 use compose2k8s::diag::{self, Diagnostic, Diagnostics};
 use compose2k8s::emit::{self, write::Target};
 use compose2k8s::lower::{self, Options as LowerOptions};
-use compose2k8s::source::Sources;
+use compose2k8s::source::{Sources, Span};
 use compose2k8s::{config_view, load, LoadOptions};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -146,12 +147,20 @@ pub fn run() -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    let load_opts = match load_options(&cli.front) {
-        Ok(o) => o,
-        Err(msg) => {
-            eprintln!("error: {msg}");
+    // Usage errors that clap cannot express are reported before any file is read.
+    if let Command::Build(a) = &cli.command {
+        if a.format == OutFormat::Kustomize && a.output.is_none() {
+            eprintln!("error: --format kustomize needs -o DIR");
             return 2;
         }
+        if a.output.as_deref() == Some("") {
+            eprintln!("error: -o needs a file or directory name");
+            return 2;
+        }
+    }
+    let load_opts = match load_options(&cli.front) {
+        Ok(o) => o,
+        Err(code) => return code,
     };
     match cli.command {
         Command::Config { format } => config(&load_opts, format),
@@ -159,18 +168,18 @@ pub fn run() -> i32 {
     }
 }
 
-fn load_options(f: &FrontArgs) -> Result<LoadOptions, String> {
-    let cwd =
-        std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
+/// The loader's options from the front-end flags, the process environment and (with
+/// `-f -`) standard input. On failure the error is already printed; returns the exit code.
+fn load_options(f: &FrontArgs) -> Result<LoadOptions, i32> {
+    let cwd = std::env::current_dir().map_err(|e| {
+        eprintln!("error: cannot read the working directory: {e}");
+        1
+    })?;
     let env: BTreeMap<String, String> = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .collect();
     let stdin = if f.files.iter().any(|x| x == "-") {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| format!("cannot read standard input: {e}"))?;
-        Some(s)
+        Some(read_stdin()?)
     } else {
         None
     };
@@ -185,6 +194,55 @@ fn load_options(f: &FrontArgs) -> Result<LoadOptions, String> {
         env,
         stdin,
     })
+}
+
+/// Standard input as a compose file, with the checks every compose file gets: at most
+/// [`MAX_FILE_BYTES`] (only that much is read) and valid UTF-8. Errors are printed;
+/// returns the exit code (1: invalid input).
+fn read_stdin() -> Result<String, i32> {
+    let mut bytes = Vec::new();
+    let read = std::io::stdin()
+        .lock()
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes);
+    if let Err(e) = read {
+        eprintln!("error: cannot read standard input: {e}");
+        return Err(1);
+    }
+    let mut sources = Sources::new();
+    let mut diags = Diagnostics::new();
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        diags.push(
+            Diagnostic::error(format!(
+                "compose file `-` (standard input) is too large (more than {MAX_FILE_BYTES} bytes)"
+            ))
+            .help("compose files are configuration; split or generate smaller ones"),
+        );
+        report(&diags, &sources);
+        return Err(1);
+    }
+    match String::from_utf8(bytes) {
+        Ok(s) => Ok(s),
+        Err(e) => {
+            let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = upto.iter().filter(|&&b| b == b'\n').count() + 1;
+            let col = upto.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+            let id = sources.add("-", String::from_utf8_lossy(e.as_bytes()).into_owned());
+            let span = Span::new(
+                id,
+                u32::try_from(line).unwrap_or(u32::MAX),
+                u32::try_from(col).unwrap_or(u32::MAX),
+                1,
+            );
+            diags.push(
+                Diagnostic::error("compose file `-` (standard input) is not valid UTF-8")
+                    .at(span)
+                    .help("save the file as UTF-8"),
+            );
+            report(&diags, &sources);
+            Err(1)
+        }
+    }
 }
 
 /// Print diagnostics in source order (file, line, column); those without a location
@@ -298,9 +356,11 @@ fn build(opts: &LoadOptions, a: &BuildArgs) -> i32 {
     let ms = &lowered.manifests;
     let target = match &a.output {
         None => Target::Stdout,
+        // The path as given (relative to the working directory): `--check` diffs name
+        // it, and they must not depend on where the checkout lives.
         Some(o) => {
-            let p = opts.cwd.join(o);
-            if o.ends_with('/') || p.is_dir() || a.format == OutFormat::Kustomize {
+            let p = std::path::PathBuf::from(o);
+            if o.ends_with('/') || opts.cwd.join(o).is_dir() || a.format == OutFormat::Kustomize {
                 Target::Dir(p)
             } else {
                 Target::File(p)
@@ -313,6 +373,7 @@ fn build(opts: &LoadOptions, a: &BuildArgs) -> i32 {
         (Target::Dir(_), OutFormat::Yaml) => emit::render_files(ms, emit::Format::Yaml),
         (_, OutFormat::Json) => vec![(String::new(), emit::render_json_list(ms))],
         (_, OutFormat::Yaml) => vec![(String::new(), emit::render_stream(ms))],
+        // Refused in `run` before loading; kept so the match stays total.
         (_, OutFormat::Kustomize) => {
             eprintln!("error: --format kustomize needs -o DIR");
             return 2;
