@@ -3,8 +3,10 @@
 //! with [`render`]. Rendering redacts values on source lines whose key looks
 //! sensitive, so an error never echoes a password that sits in a compose or env file.
 
-use crate::source::{Sources, Span};
+use crate::source::{SourceKind, Sources, Span};
+use regex::Regex;
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -27,6 +29,8 @@ pub struct Diagnostic {
     /// Further locations ("first defined here", ...).
     pub notes: Vec<Label>,
     pub help: Option<String>,
+    /// Show the location but not the source line (it holds a sensitive value).
+    pub hide_source: bool,
 }
 
 impl Diagnostic {
@@ -37,7 +41,14 @@ impl Diagnostic {
             span: None,
             notes: Vec::new(),
             help: None,
+            hide_source: false,
         }
+    }
+
+    /// Do not print the source line of this diagnostic (it shows a secret).
+    pub fn hide_source(mut self) -> Self {
+        self.hide_source = true;
+        self
     }
 
     pub fn warning(message: impl Into<String>) -> Self {
@@ -149,53 +160,145 @@ pub fn looks_sensitive(name: &str) -> bool {
         || SENSITIVE_SUFFIXES.iter().any(|s| n.ends_with(s))
 }
 
-/// Replace the value part of `KEY: value`, `- KEY=value` or `KEY=value` when KEY looks
-/// sensitive. Other lines are returned unchanged.
+/// `KEY: value` / `KEY=value` pairs whose KEY looks sensitive, anywhere in a line (block
+/// mappings, flow mappings and sequences, quoted keys). Group 1 is everything up to the
+/// value, group 2 the value (up to `,`, `}`, `]` or the end of the line).
+fn sensitive_pair() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        let words = SENSITIVE_CONTAINS.join("|");
+        let ends = SENSITIVE_SUFFIXES.join("|");
+        let key =
+            format!(r"[A-Za-z0-9_.\-]*(?:{words})[A-Za-z0-9_.\-]*|[A-Za-z0-9_.\-]*(?:{ends})");
+        let pattern = format!(
+            r#"(?i)((?:^|[\s{{\[,"':-])(?:{key})["']?(?:\s*:[ \t]+|\s*:$|\s*=))([^,}}\]\n]*)"#
+        );
+        Regex::new(&pattern).expect("static pattern")
+    })
+}
+
+/// Replace the value of every sensitive-looking `KEY: value` or `KEY=value` pair of a
+/// compose line with `<redacted>`. `secrets:` (the compose keyword) keeps its value.
 pub fn redact_line(line: &str) -> String {
-    let trimmed = line.trim_start();
-    let indent = &line[..line.len() - trimmed.len()];
-    let (lead, body) = match trimmed.strip_prefix("- ") {
-        Some(rest) => ("- ", rest),
-        None => ("", trimmed),
-    };
-    let body_unq = body.trim_start_matches(['"', '\'']);
-    let cut = body_unq.find([':', '=']);
-    if let Some(i) = cut {
-        let key = body_unq[..i].trim_end_matches(['"', '\'']).trim();
-        let rest = &body_unq[i + 1..];
-        // `secrets:` is a compose keyword whose value names secrets, not a value.
-        if looks_sensitive(key) && key != "secrets" && !rest.trim().is_empty() {
-            let q = &body[..body.len() - body_unq.len()];
-            let sep = &body_unq[i..i + 1];
-            let space = if sep == ":" { " " } else { "" };
-            return format!("{indent}{lead}{q}{}{sep}{space}<redacted>", &body_unq[..i]);
+    let mut out = String::with_capacity(line.len());
+    let mut last = 0;
+    for c in sensitive_pair().captures_iter(line) {
+        let (Some(head), Some(value)) = (c.get(1), c.get(2)) else {
+            continue;
+        };
+        let key = head
+            .as_str()
+            .trim_start_matches(|ch: char| ch.is_whitespace() || "{[,\"':-".contains(ch))
+            .trim_end_matches(|ch: char| ch.is_whitespace() || ":=\"'".contains(ch));
+        // Inside a flow collection the value ends at `,`, `}` or `]`; in block style it
+        // runs to the end of the line.
+        // `head` starts with the character before the key (which may open the flow).
+        let first = line[head.start()..]
+            .chars()
+            .next()
+            .map_or(0, char::len_utf8);
+        let before = &line[..head.start() + first];
+        let depth =
+            before.matches(['{', '[']).count() as i64 - before.matches(['}', ']']).count() as i64;
+        let end = if depth > 0 { value.end() } else { line.len() };
+        let value_text = &line[value.start()..end];
+        if key.eq_ignore_ascii_case("secrets") || value_text.trim().is_empty() {
+            continue;
+        }
+        out.push_str(&line[last..head.end()]);
+        let trimmed = value_text.trim();
+        let quote = trimmed.chars().next().filter(|q| *q == '"' || *q == '\'');
+        // A closing quote stays: it closes the value's own quote, or one opened before
+        // the key (`"KEY=value"` list items).
+        let close = trimmed
+            .chars()
+            .last()
+            .filter(|q| (*q == '"' || *q == '\'') && (quote.is_none() || trimmed.len() > 1));
+        out.push_str(&value_text[..value_text.len() - value_text.trim_start().len()]);
+        if let Some(q) = quote {
+            out.push(q);
+        }
+        out.push_str("<redacted>");
+        if let Some(q) = close {
+            out.push(q);
+        }
+        last = end;
+    }
+    out.push_str(&line[last..]);
+    out
+}
+
+/// An env-file line with everything after the variable name hidden.
+fn redact_env_line(line: &str) -> String {
+    let end = line
+        .find(|c: char| c == '=' || c.is_whitespace())
+        .unwrap_or(line.len());
+    let (name, rest) = line.split_at(end);
+    if rest.trim().is_empty() {
+        name.to_string()
+    } else if rest.starts_with('=') {
+        format!("{name}=<redacted>")
+    } else {
+        format!("{name} <redacted>")
+    }
+}
+
+/// Replace every known secret value in a rendered message.
+fn scrub(text: &str, sources: &Sources) -> String {
+    let mut out = text.to_string();
+    for v in sources.secrets() {
+        if out.contains(v) {
+            out = out.replace(v, "<redacted>");
         }
     }
-    line.to_string()
+    out
 }
 
 /// Render one diagnostic in the `rustc` style.
 pub fn render_one(d: &Diagnostic, sources: &Sources, out: &mut String) {
+    let mut text = String::new();
+    render_plain(d, sources, &mut text);
+    out.push_str(&scrub(&text, sources));
+}
+
+fn render_plain(d: &Diagnostic, sources: &Sources, out: &mut String) {
     let kind = match d.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
     };
     let _ = writeln!(out, "{kind}: {}", d.message);
     if let Some(span) = d.span {
-        render_span(span, None, sources, out);
+        render_span(span, None, d.hide_source, sources, out);
     }
     for n in &d.notes {
-        render_span(n.span, Some(&n.message), sources, out);
+        render_span(n.span, Some(&n.message), d.hide_source, sources, out);
     }
     if let Some(h) = &d.help {
         let _ = writeln!(out, "  = help: {h}");
     }
 }
 
-fn render_span(span: Span, note: Option<&str>, sources: &Sources, out: &mut String) {
+fn render_span(span: Span, note: Option<&str>, hide: bool, sources: &Sources, out: &mut String) {
     let _ = writeln!(out, "  --> {}", sources.location(span));
     if let Some(text) = sources.line_text(span.file, span.line) {
-        let text = redact_line(&text.replace('\t', " "));
+        let text = text.replace('\t', " ");
+        let redacted = match sources.kind(span.file) {
+            SourceKind::Yaml => redact_line(&text),
+            SourceKind::Env => redact_env_line(&text),
+        };
+        // A hidden line is shown only when redaction already removed its value (a
+        // `KEY: value` line); other lines (block-scalar content) are not shown at all.
+        if hide && redacted == text {
+            let _ = writeln!(
+                out,
+                "  = note: the line is not shown: it holds a sensitive value"
+            );
+            if let Some(m) = note {
+                let _ = writeln!(out, "  = note: {m}");
+            }
+            return;
+        }
+        let text = redacted;
         let num = span.line.to_string();
         let pad = " ".repeat(num.len());
         let col = span.col.max(1) as usize;
@@ -240,6 +343,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn env_lines_show_only_the_name() {
+        assert_eq!(redact_env_line("API_TOKEN=abc"), "API_TOKEN=<redacted>");
+        assert_eq!(redact_env_line("API_TOKEN abc"), "API_TOKEN <redacted>");
+        assert_eq!(redact_env_line("DB PW=abc"), "DB <redacted>");
+        assert_eq!(redact_env_line("BARE"), "BARE");
+    }
+
+    #[test]
     fn redacts_sensitive_values() {
         for (line, want) in [
             ("  DB_PASSWORD: hunter2", "  DB_PASSWORD: <redacted>"),
@@ -249,6 +360,27 @@ mod tests {
             ("  PASSWORD_FILE: /run/x", "  PASSWORD_FILE: <redacted>"),
             ("  password:", "  password:"),
             ("    secrets: [tls_key]", "    secrets: [tls_key]"),
+            (
+                "    environment: {DB_PASSWORD: hunter2, X: \"${X:?e}\"}",
+                "    environment: {DB_PASSWORD: <redacted>, X: \"${X:?e}\"}",
+            ),
+            (
+                "    environment: [\"SESSION_SECRET=abc\", \"Q=1\"]",
+                "    environment: [\"SESSION_SECRET=<redacted>\", \"Q=1\"]",
+            ),
+            (
+                "      \"DB:PASSWORD\": hunter2",
+                "      \"DB:PASSWORD\": <redacted>",
+            ),
+            (
+                "      - \"SESSION_SECRET=abc\"",
+                "      - \"SESSION_SECRET=<redacted>\"",
+            ),
+            (
+                "    image: registry/secret-token:1",
+                "    image: registry/secret-token:1",
+            ),
+            ("      API_KEY: 'k'", "      API_KEY: '<redacted>'"),
         ] {
             assert_eq!(redact_line(line), want, "{line}");
         }

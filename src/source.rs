@@ -40,18 +40,31 @@ impl Span {
     }
 }
 
+/// What a file holds, which decides how its lines may be shown in messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SourceKind {
+    /// Compose YAML: lines are shown, values of sensitive keys redacted.
+    #[default]
+    Yaml,
+    /// `.env`, `env_file`, `label_file`: only the variable name of a line is shown.
+    Env,
+}
+
 /// One loaded file: the name shown to users (relative to the working directory when
 /// possible) and its text.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     pub name: String,
     pub text: String,
+    pub kind: SourceKind,
 }
 
-/// All files read during one compile.
+/// All files read during one compile, plus the secret values met while reading them
+/// (values of sensitive-looking variables), which messages must never show.
 #[derive(Debug, Default, Clone)]
 pub struct Sources {
     files: Vec<SourceFile>,
+    secrets: std::collections::BTreeSet<String>,
 }
 
 impl Sources {
@@ -60,12 +73,43 @@ impl Sources {
     }
 
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
+        self.add_kind(name, text, SourceKind::Yaml)
+    }
+
+    /// Register a file of the given kind.
+    pub fn add_kind(
+        &mut self,
+        name: impl Into<String>,
+        text: impl Into<String>,
+        kind: SourceKind,
+    ) -> FileId {
         let id = FileId(self.files.len() as u32);
         self.files.push(SourceFile {
             name: name.into(),
             text: text.into(),
+            kind,
         });
         id
+    }
+
+    pub fn kind(&self, id: FileId) -> SourceKind {
+        self.get(id).map(|f| f.kind).unwrap_or_default()
+    }
+
+    /// Remember a secret value so that rendered messages never show it. Values shorter
+    /// than four characters are not scrubbed (they would mangle ordinary text).
+    pub fn add_secret(&mut self, value: &str) {
+        let v = value.trim();
+        if v.chars().count() >= 4 {
+            self.secrets.insert(v.to_string());
+        }
+    }
+
+    /// The secret values, longest first (so a value containing another is replaced whole).
+    pub fn secrets(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
+        v.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        v
     }
 
     pub fn get(&self, id: FileId) -> Option<&SourceFile> {

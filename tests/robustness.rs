@@ -97,7 +97,9 @@ fn mutated_inputs_never_panic() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut runs = 0;
     for input in inputs() {
-        let Ok(text) = std::fs::read_to_string(&input) else { continue };
+        let Ok(text) = std::fs::read_to_string(&input) else {
+            continue;
+        };
         for _ in 0..12 {
             let m = mutate(&text, &mut rng);
             std::fs::write(&file, &m).expect("write");

@@ -942,10 +942,15 @@ fn fail_diagnostic(fail: Fail, path: Option<&PathNode<'_>>, span: Span) -> Diagn
                     go_quote(&template)
                 )
             };
-            Diagnostic::error(msg).at(span).help(
+            let d = Diagnostic::error(msg).at(span).help(
                 "You may need to escape any $ with another $ (write $$ for a literal $); \
                  references look like $NAME, ${NAME} or ${NAME:-default}",
-            )
+            );
+            if sensitive {
+                d.hide_source()
+            } else {
+                d
+            }
         }
         Fail::Missing {
             name,
@@ -963,9 +968,14 @@ fn fail_diagnostic(fail: Fail, path: Option<&PathNode<'_>>, span: Span) -> Diagn
                 name: name.clone(),
                 reason,
             };
-            Diagnostic::error(format!("error while interpolating {where_}: {err}"))
+            let d = Diagnostic::error(format!("error while interpolating {where_}: {err}"))
                 .at(span)
-                .help(format!("set {name} in the environment or in the .env file"))
+                .help(format!("set {name} in the environment or in the .env file"));
+            if leaf_key(path).is_some_and(looks_sensitive) {
+                d.hide_source()
+            } else {
+                d
+            }
         }
     }
 }

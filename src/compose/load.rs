@@ -11,7 +11,7 @@ use super::model::{ConfigObj, HostPath, Network, Project, SecretObj, Service, Vo
 use super::node::{Node, Value};
 use super::{canon, dotenv, environment, interpolate, merge, schema, yaml};
 use crate::diag::Diagnostic;
-use crate::source::{FileId, Sources, Span};
+use crate::source::{FileId, SourceKind, Sources, Span};
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
@@ -208,7 +208,12 @@ impl Loader<'_> {
                 .map(String::from)
                 .collect()
         } else {
-            let mut dir = Some(cwd.as_path());
+            // The default lookup starts in --project-directory when given, as Compose does.
+            let start = match &self.opts.project_directory {
+                Some(d) => normalize(&cwd.join(d)),
+                None => cwd.clone(),
+            };
+            let mut dir = Some(start.as_path());
             while let Some(d) = dir {
                 if let Some(found) = DEFAULT_FILES
                     .iter()
@@ -388,6 +393,7 @@ impl Loader<'_> {
             let lookup = |k: &str| env.get(k).cloned();
             interpolate::interpolate_tree(&mut tree, &lookup, &mut self.diags);
         }
+        collect_secrets(&tree, &mut self.sources);
         Some((id, tree))
     }
 
@@ -408,7 +414,9 @@ impl Loader<'_> {
                 continue;
             }
             if let Some(t) = self.read_text(&path, "env file", None) {
-                let id = self.sources.add(self.display(&path), t.clone());
+                let id = self
+                    .sources
+                    .add_kind(self.display(&path), t.clone(), SourceKind::Env);
                 texts.push((id, t));
             }
         }
@@ -424,14 +432,22 @@ impl Loader<'_> {
             Err((i, e)) => {
                 let id = texts.get(i).map(|(id, _)| *id).unwrap_or_default();
                 self.err(
-                    Diagnostic::error(format!("invalid env file: {}", e.message))
-                        .at(Span::new(id, e.line as u32, 1, 1))
-                        .help("lines are KEY=VALUE; quote values with spaces"),
+                    Diagnostic::error(format!(
+                        "invalid env file: {}",
+                        safe_dotenv_message(&e.message)
+                    ))
+                    .at(Span::new(id, e.line as u32, 1, 1))
+                    .help("lines are KEY=VALUE; quote values with spaces"),
                 );
             }
         }
         for (k, v) in &self.opts.env {
             self.env.insert(k.clone(), v.clone());
+        }
+        for (k, v) in &self.env {
+            if crate::diag::looks_sensitive(k) {
+                self.sources.add_secret(v);
+            }
         }
     }
 
@@ -840,6 +856,17 @@ impl Loader<'_> {
         }
         self.check_references(&p, &disabled);
         self.read_host_paths(&mut p);
+        for sec in p.secrets.values() {
+            if let Some(v) = &sec.env_value {
+                self.sources.add_secret(v);
+            }
+            if let Some(HostPath::File(bytes)) = sec.file.as_ref().and_then(|f| p.host_paths.get(f))
+            {
+                if let Ok(text) = std::str::from_utf8(bytes) {
+                    self.sources.add_secret(text);
+                }
+            }
+        }
         Some(p)
     }
 
@@ -872,7 +899,9 @@ impl Loader<'_> {
             let Some(t) = self.read_text(&path, "label_file", Some(span)) else {
                 continue;
             };
-            let id = self.sources.add(self.display(&path), t.clone());
+            let id = self
+                .sources
+                .add_kind(self.display(&path), t.clone(), SourceKind::Env);
             match dotenv::parse(&t, None) {
                 Ok(pairs) => {
                     for (k, v) in pairs {
@@ -880,9 +909,12 @@ impl Loader<'_> {
                     }
                 }
                 Err(e) => self.diags.push(
-                    Diagnostic::error(format!("invalid label_file: {}", e.message))
-                        .at(Span::new(id, e.line.max(1) as u32, 1, 1))
-                        .help("lines are KEY=VALUE"),
+                    Diagnostic::error(format!(
+                        "invalid label_file: {}",
+                        safe_dotenv_message(&e.message)
+                    ))
+                    .at(Span::new(id, e.line.max(1) as u32, 1, 1))
+                    .help("lines are KEY=VALUE"),
                 ),
             }
         }
@@ -895,7 +927,9 @@ impl Loader<'_> {
                 continue;
             }
             if let Some(t) = self.read_text(&path, "env_file", Some(span)) {
-                let id = self.sources.add(self.display(&path), t.clone());
+                let id = self
+                    .sources
+                    .add_kind(self.display(&path), t.clone(), SourceKind::Env);
                 texts.push((id, t));
             }
         }
@@ -906,9 +940,12 @@ impl Loader<'_> {
                 bad_file = true;
                 let shown = self.sources.name(*id).to_string();
                 self.diags.push(
-                    Diagnostic::error(format!("invalid env_file `{shown}`: {}", e.message))
-                        .at(Span::new(*id, e.line.max(1) as u32, 1, 1))
-                        .help("lines are KEY=VALUE; quote values with spaces"),
+                    Diagnostic::error(format!(
+                        "invalid env_file `{shown}`: {}",
+                        safe_dotenv_message(&e.message)
+                    ))
+                    .at(Span::new(*id, e.line.max(1) as u32, 1, 1))
+                    .help("lines are KEY=VALUE; quote values with spaces"),
                 );
             }
         }
@@ -932,7 +969,14 @@ impl Loader<'_> {
         let lookup = |k: &str| env.get(k).cloned();
         let plain: Vec<String> = texts.iter().map(|(_, t)| t.clone()).collect();
         match environment::resolve(&lookup, &plain, &entries) {
-            Ok(resolved) => svc.environment = resolved,
+            Ok(resolved) => {
+                for (k, v) in &resolved {
+                    if let (true, Some(v)) = (crate::diag::looks_sensitive(k), v) {
+                        self.sources.add_secret(v);
+                    }
+                }
+                svc.environment = resolved
+            }
             Err(msg) => self.err(
                 Diagnostic::error(format!("invalid env_file of service `{name}`: {msg}"))
                     .at(node.span_at(&["env_file"])),
@@ -1236,4 +1280,43 @@ pub fn normalize_project_name(s: &str) -> String {
         .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
         .collect();
     lowered.trim_start_matches(['_', '-']).to_string()
+}
+
+/// Remember the values of sensitive-looking keys of a (interpolated) compose tree, so
+/// no message shows them: `KEY: value` entries anywhere, and `KEY=value` list items.
+fn collect_secrets(n: &Node, sources: &mut Sources) {
+    match &n.value {
+        Value::Map(m) => {
+            for (k, v) in m {
+                if crate::diag::looks_sensitive(&k.name) && k.name != "secrets" {
+                    if let Some(s) = v.scalar_string() {
+                        sources.add_secret(&s);
+                    }
+                }
+                collect_secrets(v, sources);
+            }
+        }
+        Value::Seq(items) => {
+            for i in items {
+                if let Some((k, v)) = i.as_str().and_then(|s| s.split_once('=')) {
+                    if crate::diag::looks_sensitive(k) {
+                        sources.add_secret(v);
+                    }
+                }
+                collect_secrets(i, sources);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A dotenv parser message without the file's text: compose-go quotes the offending
+/// line (`unterminated quoted value "s3cret...`), which may be a secret.
+fn safe_dotenv_message(msg: &str) -> String {
+    for cut in ["unterminated quoted value", "in variable name"] {
+        if let Some(i) = msg.find(cut) {
+            return msg[..i + cut.len()].to_string();
+        }
+    }
+    msg.to_string()
 }
