@@ -760,7 +760,7 @@ impl Loader<'_> {
     }
 
     /// The typed project from the canonical root tree.
-    fn model(&mut self, root: Node) -> Option<Project> {
+    fn model(&mut self, mut root: Node) -> Option<Project> {
         let mut p = Project::default();
         // Name.
         let top_name = root.get("name").and_then(|n| n.scalar_string());
@@ -804,8 +804,9 @@ impl Loader<'_> {
         let all = active.contains("*");
 
         let mut disabled: BTreeSet<String> = BTreeSet::new();
-        if let Some(services) = root.get("services").and_then(Node::as_map) {
-            for (k, node) in services {
+        // Active services' trees move into `Service::node`; their keys stay in the root.
+        if let Some(services) = root.get_mut("services").and_then(Node::as_map_mut) {
+            for (k, node) in services.iter_mut() {
                 let profiles: Vec<String> = node
                     .get("profiles")
                     .and_then(Node::as_seq)
@@ -815,6 +816,7 @@ impl Loader<'_> {
                     disabled.insert(k.name.clone());
                     continue;
                 }
+                let node = std::mem::replace(node, Node::null(node.span));
                 if let Some(mut svc) = self.service(&k.name, node) {
                     svc.key_span = k.span;
                     p.services.insert(k.name.clone(), svc);
@@ -903,7 +905,7 @@ impl Loader<'_> {
     }
 
     /// One service: extensions split off, typed, environment resolved.
-    fn service(&mut self, name: &str, node: &Node) -> Option<Service> {
+    fn service(&mut self, name: &str, node: Node) -> Option<Service> {
         let mut json = node.to_json();
         let mut extensions = BTreeMap::new();
         if let Json::Object(m) = &mut json {
@@ -922,7 +924,8 @@ impl Loader<'_> {
             }
         };
         svc.name = name.to_string();
-        svc.node = node.clone();
+        svc.node = node;
+        let node = &svc.node;
         svc.extensions = extensions;
         // Environment: env_file then environment.
         let mut texts = Vec::new();
