@@ -13,8 +13,9 @@ use super::{canon, dotenv, environment, interpolate, merge, schema, yaml};
 use crate::diag::Diagnostic;
 use crate::source::{FileId, SourceKind, Sources, Span};
 use serde_json::Value as Json;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
 
 /// Largest compose or env file we read (Docker Compose has no limit; a file this size is
 /// a mistake, and reading it would stall a pre-commit hook).
@@ -74,7 +75,18 @@ struct Loader<'a> {
     /// Services whose `extends` chain already failed (reported once).
     extends_failed: BTreeSet<(PathBuf, String)>,
     /// Parsed + interpolated trees by absolute path (for `extends` of other files).
-    parsed: BTreeMap<PathBuf, Option<(FileId, Node)>>,
+    parsed: BTreeMap<PathBuf, Parsed>,
+}
+
+/// A compose file in the parse cache.
+enum Parsed {
+    /// Reading or parsing it failed (already reported).
+    Failed,
+    /// Shared by `include` and `extends` (cloned only by `include`, which edits it).
+    Tree(FileId, Rc<Node>),
+    /// A file given on the command line: its tree went to [`Loader::run`] without a
+    /// copy. Should another file `include` or `extend` it, its text is parsed again.
+    Taken(FileId),
 }
 
 pub fn load(opts: &LoadOptions) -> Loaded {
@@ -127,7 +139,7 @@ impl Loader<'_> {
         let mut trees: Vec<Node> = Vec::new();
         for f in &files {
             let loaded = match f {
-                Some(path) => self.parse_file(path, None),
+                Some(path) => self.parse_root(path),
                 None => self.parse_stdin(),
             };
             if let Some((_, tree)) = loaded {
@@ -331,22 +343,60 @@ impl Loader<'_> {
         self.parse_text("-".to_string(), text)
     }
 
-    /// Parse (and interpolate) a compose file, once per path.
-    fn parse_file(&mut self, path: &Path, at: Option<Span>) -> Option<(FileId, Node)> {
-        if let Some(done) = self.parsed.get(path) {
-            return done.clone();
+    /// Parse (and interpolate) a compose file given on the command line. Its tree is
+    /// not copied into the cache (see [`Parsed::Taken`]).
+    fn parse_root(&mut self, path: &Path) -> Option<(FileId, Node)> {
+        if self.parsed.contains_key(path) {
+            return self
+                .parse_file(path, None)
+                .map(|(id, t)| (id, Rc::unwrap_or_clone(t)));
         }
-        let text = self.read_text(path, "compose file", at);
-        let out = text.and_then(|t| {
-            let shown = self.display(path);
-            self.parse_text(shown, t)
-        });
-        self.parsed.insert(path.to_path_buf(), out.clone());
+        let out = self.read_and_parse(path, None);
+        let entry = match &out {
+            Some((id, _)) => Parsed::Taken(*id),
+            None => Parsed::Failed,
+        };
+        self.parsed.insert(path.to_path_buf(), entry);
         out
     }
 
+    /// Parse (and interpolate) a compose file, once per path.
+    fn parse_file(&mut self, path: &Path, at: Option<Span>) -> Option<(FileId, Rc<Node>)> {
+        let out = match self.parsed.get(path) {
+            Some(Parsed::Failed) => return None,
+            Some(Parsed::Tree(id, t)) => return Some((*id, Rc::clone(t))),
+            Some(Parsed::Taken(id)) => {
+                // Same text, same FileId: the diagnostics were reported the first time.
+                let id = *id;
+                let reported = std::mem::take(&mut self.diags);
+                let out = self.parse_source(id);
+                self.diags = reported;
+                out
+            }
+            None => self.read_and_parse(path, at),
+        };
+        let out = out.map(|(id, t)| (id, Rc::new(t)));
+        let entry = match &out {
+            Some((id, t)) => Parsed::Tree(*id, Rc::clone(t)),
+            None => Parsed::Failed,
+        };
+        self.parsed.insert(path.to_path_buf(), entry);
+        out
+    }
+
+    fn read_and_parse(&mut self, path: &Path, at: Option<Span>) -> Option<(FileId, Node)> {
+        let text = self.read_text(path, "compose file", at)?;
+        let shown = self.display(path);
+        self.parse_text(shown, text)
+    }
+
     fn parse_text(&mut self, shown: String, text: String) -> Option<(FileId, Node)> {
-        let id = self.sources.add(shown.clone(), text);
+        let id = self.sources.add(shown, text);
+        self.parse_source(id)
+    }
+
+    /// Parse (and interpolate) the text of source `id`, all documents merged.
+    fn parse_source(&mut self, id: FileId) -> Option<(FileId, Node)> {
         let docs = match yaml::parse(self.sources.text(id), id) {
             Ok(d) => d,
             Err(d) => {
@@ -356,6 +406,7 @@ impl Loader<'_> {
         };
         let docs: Vec<Node> = docs.into_iter().filter(|d| !d.is_null()).collect();
         if docs.is_empty() {
+            let shown = self.sources.name(id).to_string();
             self.err(
                 Diagnostic::error(format!("compose file `{shown}` is empty"))
                     .at(Span::file(id))
@@ -514,9 +565,10 @@ impl Loader<'_> {
                     );
                     continue;
                 }
-                let Some((_, mut t)) = self.parse_file(&path, Some(p.span)) else {
+                let Some((_, t)) = self.parse_file(&path, Some(p.span)) else {
                     continue;
                 };
+                let mut t = Rc::unwrap_or_clone(t);
                 let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
                 first_dir.get_or_insert(dir.clone());
                 stack.push(path.clone());
@@ -586,15 +638,34 @@ impl Loader<'_> {
     }
 
     /// Resolve `extends` of every service in a file tree.
+    /// Only services with `extends` change; names are looked up through an index so
+    /// that thousands of services stay linear.
     fn extends_all(&mut self, tree: &mut Node, file: &Path) {
-        let names: Vec<String> = match tree.get("services").and_then(Node::as_map) {
-            Some(m) => m.iter().map(|(k, _)| k.name.clone()).collect(),
-            None => return,
+        let Some(services) = tree.get("services").and_then(Node::as_map) else {
+            return;
         };
+        let names: Vec<String> = services
+            .iter()
+            .filter(|(_, v)| v.get("extends").is_some())
+            .map(|(k, _)| k.name.clone())
+            .collect();
+        if names.is_empty() {
+            return;
+        }
+        // First entry of a name wins, as with `Node::get`.
+        let mut index: HashMap<String, usize> = HashMap::with_capacity(services.len());
+        for (i, (k, _)) in services.iter().enumerate() {
+            index.entry(k.name.clone()).or_insert(i);
+        }
         for name in names {
             let mut stack = Vec::new();
-            if let Some(svc) = self.resolve_extends(tree, file, &name, &mut stack) {
-                if let Some(slot) = tree.get_mut("services").and_then(|s| s.get_mut(&name)) {
+            if let Some(svc) = self.resolve_extends(tree, file, &name, &mut stack, Some(&index)) {
+                let slot = index.get(&name).and_then(|&i| {
+                    tree.get_mut("services")
+                        .and_then(Node::as_map_mut)
+                        .and_then(|m| m.get_mut(i))
+                });
+                if let Some((_, slot)) = slot {
                     *slot = svc;
                 }
             }
@@ -608,8 +679,9 @@ impl Loader<'_> {
         file: &Path,
         name: &str,
         stack: &mut Vec<(PathBuf, String)>,
+        index: Option<&HashMap<String, usize>>,
     ) -> Option<Node> {
-        let svc = tree.get("services")?.get(name)?.clone();
+        let svc = service_in(tree, name, index)?.clone();
         let Some(ext) = svc.get("extends").cloned() else {
             return Some(svc);
         };
@@ -646,11 +718,7 @@ impl Loader<'_> {
         };
         let result = match base_file {
             None => {
-                if tree
-                    .get("services")
-                    .and_then(|s| s.get(&base_name))
-                    .is_none()
-                {
+                if service_in(tree, &base_name, index).is_none() {
                     self.err(
                         Diagnostic::error(format!(
                             "service `{name}` extends `{base_name}`, which is not defined"
@@ -659,7 +727,7 @@ impl Loader<'_> {
                     );
                     None
                 } else {
-                    self.resolve_extends(tree, file, &base_name, stack)
+                    self.resolve_extends(tree, file, &base_name, stack, index)
                 }
             }
             Some(f) => {
@@ -680,7 +748,7 @@ impl Loader<'_> {
                             );
                             None
                         } else {
-                            let base = self.resolve_extends(&other, &path, &base_name, stack);
+                            let base = self.resolve_extends(&other, &path, &base_name, stack, None);
                             base.map(|mut b| {
                                 let bdir = path.parent().map(Path::to_path_buf).unwrap_or_default();
                                 let mut wrapper = Node::map(Vec::new(), b.span);
@@ -715,11 +783,8 @@ impl Loader<'_> {
     }
 
     /// The typed project from the canonical root tree.
-    fn model(&mut self, root: Node) -> Option<Project> {
-        let mut p = Project {
-            tree: root.clone(),
-            ..Project::default()
-        };
+    fn model(&mut self, mut root: Node) -> Option<Project> {
+        let mut p = Project::default();
         // Name.
         let top_name = root.get("name").and_then(|n| n.scalar_string());
         let dir_name = self
@@ -762,8 +827,9 @@ impl Loader<'_> {
         let all = active.contains("*");
 
         let mut disabled: BTreeSet<String> = BTreeSet::new();
-        if let Some(services) = root.get("services").and_then(Node::as_map) {
-            for (k, node) in services {
+        // Active services' trees move into `Service::node`; their keys stay in the root.
+        if let Some(services) = root.get_mut("services").and_then(Node::as_map_mut) {
+            for (k, node) in services.iter_mut() {
                 let profiles: Vec<String> = node
                     .get("profiles")
                     .and_then(Node::as_seq)
@@ -773,6 +839,7 @@ impl Loader<'_> {
                     disabled.insert(k.name.clone());
                     continue;
                 }
+                let node = std::mem::replace(node, Node::null(node.span));
                 if let Some(mut svc) = self.service(&k.name, node) {
                     svc.key_span = k.span;
                     p.services.insert(k.name.clone(), svc);
@@ -867,11 +934,12 @@ impl Loader<'_> {
                 }
             }
         }
+        p.tree = root;
         Some(p)
     }
 
     /// One service: extensions split off, typed, environment resolved.
-    fn service(&mut self, name: &str, node: &Node) -> Option<Service> {
+    fn service(&mut self, name: &str, node: Node) -> Option<Service> {
         let mut json = node.to_json();
         let mut extensions = BTreeMap::new();
         if let Json::Object(m) = &mut json {
@@ -890,7 +958,8 @@ impl Loader<'_> {
             }
         };
         svc.name = name.to_string();
-        svc.node = node.clone();
+        svc.node = node;
+        let node = &svc.node;
         svc.extensions = extensions;
         // label_file: KEY=VALUE files; `labels` win over them (as in Compose).
         for (i, lf) in svc.label_file.clone().iter().enumerate() {
@@ -1146,6 +1215,20 @@ impl Loader<'_> {
             return HostPath::Dir { files, other };
         }
         HostPath::Missing
+    }
+}
+
+/// Service `name` of a file tree, through `index` (name -> position in `services`,
+/// built from this very tree) when there is one.
+fn service_in<'t>(
+    tree: &'t Node,
+    name: &str,
+    index: Option<&HashMap<String, usize>>,
+) -> Option<&'t Node> {
+    let services = tree.get("services")?;
+    match index {
+        Some(ix) => services.as_map()?.get(*ix.get(name)?).map(|(_, v)| v),
+        None => services.get(name),
     }
 }
 

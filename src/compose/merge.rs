@@ -67,7 +67,7 @@ pub fn merge_service(base: Node, over: Node) -> Result<Node, MergeError> {
 /// `override.EnforceUnicity`): a later entry with the same key replaces the earlier
 /// one in place. `node` is a whole compose file tree.
 pub fn enforce_unicity(node: &mut Node) {
-    unicity_at(node, &mut Vec::new());
+    unicity_at(node, &[]);
 }
 
 /// Apply the `!reset` / `!override` tags of a tree that is not merged onto anything
@@ -87,7 +87,7 @@ fn merge_rooted(mut base: Node, mut over: Node, root: &[&str]) -> Result<Node, M
         root_len: root.len(),
     };
     let mut merged = ctx.merge_value(base, over, &mut path)?;
-    unicity_at(&mut merged, &mut path);
+    unicity_at(&mut merged, &path);
     Ok(merged)
 }
 
@@ -107,7 +107,9 @@ fn matches(path: &[String], pattern: &str) -> bool {
     n == path.len()
 }
 
-/// Can a path that starts with `path` still reach `pattern` further down?
+/// Can a path that starts with `path` still reach `pattern` further down? (The
+/// unicity walk tracks this per rule instead, see `unicity_in`.)
+#[cfg(test)]
 fn is_strict_prefix(path: &[String], pattern: &str) -> bool {
     let mut n = 0;
     for (i, seg) in pattern.split('.').enumerate() {
@@ -718,28 +720,67 @@ const UNIQUE_RULES: &[(&str, Indexer)] = &[
     ("services.*.volumes", Indexer::Volume),
 ];
 
-fn unicity_at(node: &mut Node, path: &mut Vec<String>) {
+fn unicity_at(node: &mut Node, path: &[String]) {
+    let segs = unique_rule_segments();
+    let mut set: RuleSet = 0;
+    for (i, rule) in segs.iter().enumerate() {
+        let prefix = rule.len() >= path.len()
+            && path
+                .iter()
+                .zip(rule)
+                .all(|(p, seg)| *seg == "*" || seg == p);
+        if prefix {
+            set |= 1 << i;
+        }
+    }
+    unicity_in(node, path.len(), set, segs);
+}
+
+/// Bit `i` set: the path so far matches the first segments of `UNIQUE_RULES[i]`.
+type RuleSet = u64;
+const _: () = assert!(UNIQUE_RULES.len() <= RuleSet::BITS as usize);
+
+/// [`UNIQUE_RULES`] patterns split at `.`, once.
+fn unique_rule_segments() -> &'static [Vec<&'static str>] {
+    static SEGS: std::sync::OnceLock<Vec<Vec<&'static str>>> = std::sync::OnceLock::new();
+    SEGS.get_or_init(|| {
+        UNIQUE_RULES
+            .iter()
+            .map(|(pattern, _)| pattern.split('.').collect())
+            .collect()
+    })
+}
+
+fn rules_in(set: RuleSet) -> impl Iterator<Item = usize> {
+    (0..UNIQUE_RULES.len()).filter(move |i| set & (1 << i) != 0)
+}
+
+/// [`unicity_at`] at a node `depth` keys down, `set` holding the rules whose patterns
+/// match the path so far (the path itself is not kept: only the rules' state is).
+fn unicity_in(node: &mut Node, depth: usize, set: RuleSet, segs: &[Vec<&str>]) {
     match &mut node.value {
         Value::Map(entries) => {
-            if !UNIQUE_RULES
-                .iter()
-                .any(|(pattern, _)| is_strict_prefix(path, pattern))
-            {
+            if !rules_in(set).any(|i| segs[i].len() > depth) {
                 return;
             }
             for (k, v) in entries.iter_mut() {
                 if matches!(v.value, Value::Map(_) | Value::Seq(_)) {
-                    path.push(k.name.clone());
-                    unicity_at(v, path);
-                    path.pop();
+                    let child = rules_in(set)
+                        .filter(|&i| {
+                            segs[i].len() > depth
+                                && (segs[i][depth] == "*" || segs[i][depth] == k.name)
+                        })
+                        .fold(0, |m, i| m | 1 << i);
+                    if child != 0 {
+                        unicity_in(v, depth + 1, child, segs);
+                    }
                 }
             }
         }
         Value::Seq(items) => {
-            let Some(indexer) = UNIQUE_RULES
-                .iter()
-                .find(|(pattern, _)| matches(path, pattern))
-                .map(|(_, ix)| *ix)
+            let Some(indexer) = rules_in(set)
+                .find(|&i| segs[i].len() == depth)
+                .map(|i| UNIQUE_RULES[i].1)
             else {
                 return;
             };

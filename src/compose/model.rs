@@ -31,7 +31,9 @@ pub struct Project {
     /// configs and secrets), read by the front-end so that lowering stays pure.
     /// Keyed by the path as written after normalisation (see [`HostPath`]).
     pub host_paths: Map<HostPath>,
-    /// The canonical root tree (spans of top-level keys).
+    /// The canonical root tree (spans of top-level keys). The trees of active services
+    /// are not copied here: they moved to [`Service::node`], and `services` keeps only
+    /// their keys (with null values).
     pub tree: Node,
 }
 

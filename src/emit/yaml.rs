@@ -52,9 +52,13 @@ pub fn write_document(out: &mut String, v: &Value) {
 const MAX_IMPLICIT_KEY: usize = 1000;
 
 fn push_indent(out: &mut String, n: usize) {
-    for _ in 0..n {
-        out.push(' ');
+    const SPACES: &str = "                                                                ";
+    let mut n = n;
+    while n > SPACES.len() {
+        out.push_str(SPACES);
+        n -= SPACES.len();
     }
+    out.push_str(&SPACES[..n]);
 }
 
 /// Write a non-empty mapping whose keys sit at column `indent`. With `first_inline` the
@@ -241,7 +245,13 @@ fn needs_escape(c: char) -> bool {
 
 /// Choose the one-line style for `s` (keys and non-block values).
 pub(crate) fn inline_style(s: &str) -> Style {
-    if s.chars().any(|c| c == '\t' || c == '\n' || needs_escape(c)) {
+    // Printable ASCII (the common case) needs no escapes; only other text is decoded.
+    let escape = if s.is_ascii() {
+        s.bytes().any(|b| !(b' '..=b'~').contains(&b))
+    } else {
+        s.chars().any(|c| c == '\t' || c == '\n' || needs_escape(c))
+    };
+    if escape {
         return Style::Double;
     }
     if plain_safe(s) {
@@ -268,7 +278,12 @@ fn plain_safe(s: &str) -> bool {
     if first == b'-' && (matches!(b.get(1), None | Some(b' ')) || s.starts_with("---")) {
         return false;
     }
-    if s.starts_with("...") || s.contains(": ") || s.contains(" #") {
+    // `: ` or ` #` inside (one pass over the bytes; both are ASCII, so no UTF-8
+    // sequence can fake them).
+    let inner = b
+        .windows(2)
+        .any(|w| matches!(w, [b':', b' '] | [b' ', b'#']));
+    if s.starts_with("...") || inner {
         return false;
     }
     !resolves_to_non_string(s)
