@@ -67,7 +67,7 @@ pub fn merge_service(base: Node, over: Node) -> Result<Node, MergeError> {
 /// `override.EnforceUnicity`): a later entry with the same key replaces the earlier
 /// one in place. `node` is a whole compose file tree.
 pub fn enforce_unicity(node: &mut Node) {
-    unicity_at(node, &mut Vec::new());
+    unicity_at(node, &[]);
 }
 
 /// Apply the `!reset` / `!override` tags of a tree that is not merged onto anything
@@ -87,7 +87,7 @@ fn merge_rooted(mut base: Node, mut over: Node, root: &[&str]) -> Result<Node, M
         root_len: root.len(),
     };
     let mut merged = ctx.merge_value(base, over, &mut path)?;
-    unicity_at(&mut merged, &mut path);
+    unicity_at(&mut merged, &path);
     Ok(merged)
 }
 
@@ -720,12 +720,15 @@ const UNIQUE_RULES: &[(&str, Indexer)] = &[
     ("services.*.volumes", Indexer::Volume),
 ];
 
-fn unicity_at(node: &mut Node, path: &mut Vec<String>) {
+fn unicity_at(node: &mut Node, path: &[String]) {
     let segs = unique_rule_segments();
     let mut set: RuleSet = 0;
     for (i, rule) in segs.iter().enumerate() {
         let prefix = rule.len() >= path.len()
-            && path.iter().zip(rule).all(|(p, seg)| *seg == "*" || seg == p);
+            && path
+                .iter()
+                .zip(rule)
+                .all(|(p, seg)| *seg == "*" || seg == p);
         if prefix {
             set |= 1 << i;
         }

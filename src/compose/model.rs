@@ -440,7 +440,11 @@ mod tests {
             v.swap(0, 1);
         }
         for path in paths {
-            assert_eq!(p.span_at(path), p.tree.span_at(path), "{path:?} (stale index)");
+            assert_eq!(
+                p.span_at(path),
+                p.tree.span_at(path),
+                "{path:?} (stale index)"
+            );
         }
     }
 }
