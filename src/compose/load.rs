@@ -20,6 +20,9 @@ use std::rc::Rc;
 /// Largest compose or env file we read (Docker Compose has no limit; a file this size is
 /// a mistake, and reading it would stall a pre-commit hook).
 pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+/// Compose input larger than this (about 200 services) starts the schema validator's
+/// compile in the background (see [`schema::compile_in_background`]).
+const BACKGROUND_SCHEMA_BYTES: u64 = 128 * 1024;
 /// A ConfigMap holds at most 1 MiB; larger host files are not read.
 pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
@@ -135,6 +138,17 @@ impl Loader<'_> {
                 .unwrap_or_else(|| self.opts.cwd.clone()),
         };
         self.load_env();
+        // A large project will need the compiled schema validator: compile it on the
+        // other core while parsing.
+        let bytes: u64 = files
+            .iter()
+            .flatten()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum();
+        if bytes > BACKGROUND_SCHEMA_BYTES {
+            schema::compile_in_background();
+        }
 
         let mut trees: Vec<Node> = Vec::new();
         for f in &files {
