@@ -38,10 +38,13 @@ pub fn render_stream(ms: &[Manifest]) -> String {
             let out = render_documents(first, ms.len() * 1024);
             (out, rest.join())
         });
-        if let Ok(rest) = rest {
-            out.push_str("---\n");
-            out.push_str(&rest);
-            return out;
+        match rest {
+            Ok(rest) => {
+                out.push_str("---\n");
+                out.push_str(&rest);
+                return out;
+            }
+            Err(e) => std::panic::resume_unwind(e),
         }
     }
     render_documents(ms, ms.len() * 1024)

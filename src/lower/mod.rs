@@ -242,11 +242,7 @@ fn lower_with(project: &Project, opts: &Options, two_threads: bool) -> Lowered {
                 ctx.external.extend(external);
                 out.extend(o);
             }
-            Err(_) => {
-                for svc in second {
-                    lower_service(&mut ctx, svc, &mut out);
-                }
-            }
+            Err(e) => std::panic::resume_unwind(e),
         }
     } else {
         for svc in services {
