@@ -4,6 +4,12 @@
 
 mod cli;
 
+/// A compile is mostly small allocations (spanned trees, strings, objects) made on
+/// two threads; mimalloc serves them several times faster than glibc's malloc, whose
+/// second-thread arena also grows by hundreds of `mprotect` calls.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     std::process::exit(cli::run());
 }

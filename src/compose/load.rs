@@ -125,6 +125,9 @@ impl Loader<'_> {
     }
 
     fn run(&mut self) -> Option<Project> {
+        // Validation needs the compiled schema validator: compile it on the other
+        // core while the files are found, read, parsed, merged and interpolated.
+        schema::compile_in_background();
         let files = self.find_files()?;
         // Project directory: --project-directory, else the first file's folder.
         self.project_dir = match &self.opts.project_directory {
@@ -135,7 +138,6 @@ impl Loader<'_> {
                 .unwrap_or_else(|| self.opts.cwd.clone()),
         };
         self.load_env();
-
         let mut trees: Vec<Node> = Vec::new();
         for f in &files {
             let loaded = match f {

@@ -11,7 +11,8 @@ use super::volumes::VolumeSpec;
 use crate::source::Span;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 type Map<V> = BTreeMap<String, V>;
 
@@ -35,6 +36,58 @@ pub struct Project {
     /// are not copied here: they moved to [`Service::node`], and `services` keeps only
     /// their keys (with null values).
     pub tree: Node,
+    /// Positions of the entries of `tree`'s sections, built on the first
+    /// [`Project::span_at`] (see there).
+    pub tree_index: TreeIndex,
+}
+
+/// `section -> key -> position` in [`Project::tree`], so that looking up one volume
+/// among thousands is not a linear scan. Built lazily; a stale position (the tree was
+/// changed after the first lookup) is detected and falls back to a scan.
+#[derive(Clone, Debug, Default)]
+pub struct TreeIndex(OnceLock<HashMap<String, HashMap<String, usize>>>);
+
+impl Project {
+    /// `self.tree.span_at(path)`, with the entry under a top-level section (the second
+    /// segment: a volume, network, config ... name) found through [`TreeIndex`].
+    pub fn span_at(&self, path: &[&str]) -> Span {
+        let [section, key, rest @ ..] = path else {
+            return self.tree.span_at(path);
+        };
+        let Some((skey, snode)) = self.tree.get_entry(section) else {
+            return self.tree.span_at(path);
+        };
+        let Some(entries) = snode.as_map() else {
+            return self.tree.span_at(path);
+        };
+        let index = self.tree_index.0.get_or_init(|| {
+            let mut ix: HashMap<String, HashMap<String, usize>> = HashMap::new();
+            for (s, n) in self.tree.as_map().into_iter().flatten() {
+                let Some(m) = n.as_map() else { continue };
+                if ix.contains_key(&s.name) {
+                    continue; // the first section of a name is the one `get_entry` finds
+                }
+                let at = ix.entry(s.name.clone()).or_default();
+                for (i, (k, _)) in m.iter().enumerate() {
+                    at.entry(k.name.clone()).or_insert(i);
+                }
+            }
+            ix
+        });
+        let hit = index
+            .get(*section)
+            .and_then(|m| m.get(*key))
+            .and_then(|&i| entries.get(i))
+            .filter(|(k, _)| k.name == *key);
+        let entry = match hit {
+            Some(e) => Some(e),
+            None => entries.iter().find(|(k, _)| k.name == *key),
+        };
+        match entry {
+            Some((k, v)) => v.span_below(k.span, rest),
+            None => skey.span,
+        }
+    }
 }
 
 /// What the front-end found at a host path.
@@ -349,5 +402,49 @@ pub fn is_external(v: &Option<Json>) -> bool {
         Some(Json::Bool(b)) => *b,
         Some(Json::Object(_)) => true,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Project;
+    use crate::compose::yaml;
+    use crate::source::FileId;
+
+    #[test]
+    fn indexed_span_at_matches_the_tree() {
+        let text = "services:\n  web:\n    image: x\nvolumes:\n  a: {}\n  b:\n    x-kubernetes:\n      size: 1Gi\n    labels: [l]\nnetworks: [n]\n";
+        let tree = yaml::parse(text, FileId(0)).unwrap().remove(0);
+        let mut p = Project {
+            tree,
+            ..Project::default()
+        };
+        let paths: &[&[&str]] = &[
+            &[],
+            &["volumes"],
+            &["volumes", "a"],
+            &["volumes", "b", "x-kubernetes", "size"],
+            &["volumes", "b", "x-kubernetes", "missing"],
+            &["volumes", "b", "labels", "0"],
+            &["volumes", "b", "labels", "9"],
+            &["volumes", "missing", "x"],
+            &["networks", "0"],
+            &["services", "web", "image"],
+            &["nothing", "here"],
+        ];
+        for path in paths {
+            assert_eq!(p.span_at(path), p.tree.span_at(path), "{path:?}");
+        }
+        // A tree changed after the index was built still gives the tree's answer.
+        if let Some(v) = p.tree.get_mut("volumes").and_then(|v| v.as_map_mut()) {
+            v.swap(0, 1);
+        }
+        for path in paths {
+            assert_eq!(
+                p.span_at(path),
+                p.tree.span_at(path),
+                "{path:?} (stale index)"
+            );
+        }
     }
 }

@@ -155,8 +155,14 @@ impl Node {
     /// Like [`Node::pointer`] but returns the span of the deepest node reached, and for a
     /// map entry the span of its key (more useful for "unknown key" messages).
     pub fn span_at<S: AsRef<str>>(&self, path: &[S]) -> Span {
+        self.span_below(self.span, path)
+    }
+
+    /// [`Node::span_at`] with `span` standing for this node's own span (e.g. the key
+    /// span of the map entry it is the value of).
+    pub fn span_below<S: AsRef<str>>(&self, span: Span, path: &[S]) -> Span {
         let mut cur = self;
-        let mut span = self.span;
+        let mut span = span;
         for seg in path {
             let seg = seg.as_ref();
             match &cur.value {

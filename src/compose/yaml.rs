@@ -14,6 +14,9 @@ use std::collections::{HashMap, HashSet};
 /// Most nodes one file may expand to through aliases (a "billion laughs" guard).
 pub const MAX_NODES: usize = 2_000_000;
 
+/// Mappings with this many keys look duplicates up in an index instead of a scan.
+const INDEX_FROM: usize = 16;
+
 /// Parse every document of a file. An empty file yields no documents.
 pub fn parse(text: &str, file: FileId) -> Result<Vec<Node>, Diagnostic> {
     let mut b = Builder {
@@ -162,7 +165,9 @@ impl Builder {
         tag: Option<&str>,
     ) -> Result<Node, Diagnostic> {
         let mut entries: Vec<(Key, Node)> = Vec::new();
-        let mut seen: HashMap<String, Span> = HashMap::new();
+        // Duplicate keys are found by scanning `entries`; a large mapping gets an index
+        // (name -> position) instead, so thousands of services stay linear.
+        let mut index: Option<HashMap<String, usize>> = None;
         let mut merges: Vec<Node> = Vec::new();
         loop {
             let (ev, ks) = next(p, self.file)?;
@@ -179,8 +184,8 @@ impl Builder {
                 merges.push(value);
                 continue;
             }
-            let name = match &key.value {
-                Value::Str(s) => s.clone(),
+            let name = match key.value {
+                Value::Str(s) => s,
                 Value::Null => "null".to_string(),
                 Value::Seq(_) | Value::Map(_) => {
                     return Err(Diagnostic::error("mapping keys must be scalars")
@@ -189,16 +194,34 @@ impl Builder {
                 }
                 _ => key.scalar_string().unwrap_or_default(),
             };
-            if let Some(first) = seen.get(&name) {
+            let dup = match &index {
+                Some(ix) => ix.get(&name).copied(),
+                None => entries.iter().position(|(k, _)| k.name == name),
+            };
+            if let Some(i) = dup {
+                let first = entries[i].0.span;
                 return Err(Diagnostic::error(format!(
                     "mapping key \"{name}\" already defined at line {}",
                     first.line
                 ))
                 .at(kspan)
-                .note(*first, "first defined here")
+                .note(first, "first defined here")
                 .help("YAML mappings cannot repeat a key; remove one of them"));
             }
-            seen.insert(name.clone(), kspan);
+            match &mut index {
+                Some(ix) => {
+                    ix.insert(name.clone(), entries.len());
+                }
+                None if entries.len() >= INDEX_FROM => {
+                    let mut ix = HashMap::with_capacity(entries.len() * 2);
+                    for (i, (k, _)) in entries.iter().enumerate() {
+                        ix.insert(k.name.clone(), i);
+                    }
+                    ix.insert(name.clone(), entries.len());
+                    index = Some(ix);
+                }
+                None => {}
+            }
             entries.push((Key { name, span: kspan }, value));
         }
         // `<<` merge keys: explicit keys win, then earlier merge sources win.

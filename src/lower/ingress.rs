@@ -81,6 +81,12 @@ pub fn render_host(
     Ok(host)
 }
 
+/// The `--ingress-host` error, which [`lower`] reports once per run rather than per
+/// service (see the parallel merge in `lower::lower`).
+pub(super) fn reported_once(d: &Diagnostic) -> bool {
+    d.is_error() && d.span.is_none() && d.message.starts_with("--ingress-host `")
+}
+
 pub fn lower(ctx: &mut Ctx, plan: &Plan, out: &mut Vec<Manifest>) {
     if !applies(ctx.opts, plan) {
         return;

@@ -180,6 +180,11 @@ impl<'a> Ctx<'a> {
 /// Lower a whole project. Errors (name collisions, impossible mappings, `--strict`
 /// handled by the caller) are in `diagnostics` with severity error.
 pub fn lower(project: &Project, opts: &Options) -> Lowered {
+    lower_with(project, opts, project.services.len() >= PARALLEL_FROM)
+}
+
+/// [`lower`], on two threads or one.
+fn lower_with(project: &Project, opts: &Options, two_threads: bool) -> Lowered {
     let mut ctx = Ctx {
         project,
         opts,
@@ -193,39 +198,56 @@ pub fn lower(project: &Project, opts: &Options) -> Lowered {
     names::assign(&mut ctx);
     files::prepare(&mut ctx);
 
-    for svc in project.services.values() {
-        let ext = ext::parse(&mut ctx, svc);
-        let kind = workload::kind(&mut ctx, svc, &ext);
-        let replicas = workload::replicas(&mut ctx, svc, &ext);
-        let ports = ports::name_ports(&mut ctx, svc);
-        let name = ctx.names.service(&svc.name);
-        let labels = ctx.labels(Some(&svc.name));
-        let selector: BTreeMap<String, String> = labels
-            .iter()
-            .filter(|(k, _)| {
-                k.as_str() == "app.kubernetes.io/name" || k.as_str() == "app.kubernetes.io/instance"
-            })
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let mut plan = Plan {
-            svc,
-            ext,
-            name,
-            labels,
-            selector,
-            kind,
-            replicas,
-            ports,
-            pod: PodParts::default(),
+    let services: Vec<&Service> = project.services.values().collect();
+    if two_threads {
+        // Services are independent once names are assigned: the second half is lowered
+        // on another thread with its own diagnostics, then everything is appended in
+        // service order, so the result is the same as lowering them one by one.
+        let (first, second) = services.split_at(services.len() / 2);
+        let other = Ctx {
+            project,
+            opts,
+            diags: Vec::new(),
+            external: BTreeSet::new(),
+            names: ctx.names.clone(),
+            volume_users: ctx.volume_users.clone(),
         };
-        env::lower(&mut ctx, &mut plan, &mut out);
-        files::mount(&mut ctx, &mut plan);
-        storage::lower(&mut ctx, &mut plan, &mut out);
-        service::lower(&mut ctx, &plan, &mut out);
-        workload::build(&mut ctx, &plan, &mut out);
-        ingress::lower(&mut ctx, &plan, &mut out);
-        scaling::lower(&mut ctx, &plan, &mut out);
-        unmapped::warn(&mut ctx, svc);
+        let done = std::thread::scope(|s| {
+            let rest = s.spawn(move || {
+                let (mut c, mut o) = (other, Vec::new());
+                for svc in second {
+                    lower_service(&mut c, svc, &mut o);
+                }
+                (c.diags, c.external, o)
+            });
+            for svc in first {
+                lower_service(&mut ctx, svc, &mut out);
+            }
+            rest.join()
+        });
+        match done {
+            Ok((diags, external, o)) => {
+                for d in diags {
+                    // Seen by the first half already, in one-by-one order it would not
+                    // have been reported again.
+                    let repeat = ingress::reported_once(&d)
+                        && ctx
+                            .diags
+                            .iter()
+                            .any(|e| e.is_error() && e.message == d.message);
+                    if !repeat {
+                        ctx.diags.push(d);
+                    }
+                }
+                ctx.external.extend(external);
+                out.extend(o);
+            }
+            Err(e) => std::panic::resume_unwind(e),
+        }
+    } else {
+        for svc in services {
+            lower_service(&mut ctx, svc, &mut out);
+        }
     }
 
     files::lower_objects(&mut ctx, &mut out);
@@ -252,6 +274,45 @@ pub fn lower(project: &Project, opts: &Options) -> Lowered {
     }
 }
 
+/// From this many services on, [`lower`] uses two threads.
+const PARALLEL_FROM: usize = 64;
+
+/// Plan one service and emit its objects.
+fn lower_service<'a>(ctx: &mut Ctx<'a>, svc: &'a Service, out: &mut Vec<Manifest>) {
+    let ext = ext::parse(ctx, svc);
+    let kind = workload::kind(ctx, svc, &ext);
+    let replicas = workload::replicas(ctx, svc, &ext);
+    let ports = ports::name_ports(ctx, svc);
+    let name = ctx.names.service(&svc.name);
+    let labels = ctx.labels(Some(&svc.name));
+    let selector: BTreeMap<String, String> = labels
+        .iter()
+        .filter(|(k, _)| {
+            k.as_str() == "app.kubernetes.io/name" || k.as_str() == "app.kubernetes.io/instance"
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut plan = Plan {
+        svc,
+        ext,
+        name,
+        labels,
+        selector,
+        kind,
+        replicas,
+        ports,
+        pod: PodParts::default(),
+    };
+    env::lower(ctx, &mut plan, out);
+    files::mount(ctx, &mut plan);
+    storage::lower(ctx, &mut plan, out);
+    service::lower(ctx, &plan, out);
+    workload::build(ctx, &plan, out);
+    ingress::lower(ctx, &plan, out);
+    scaling::lower(ctx, &plan, out);
+    unmapped::warn(ctx, svc);
+}
+
 /// Which services mount each top-level named volume.
 fn volume_users(project: &Project) -> BTreeMap<String, Vec<String>> {
     let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -271,4 +332,58 @@ fn volume_users(project: &Project) -> BTreeMap<String, Vec<String>> {
         }
     }
     users
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{load, LoadOptions};
+
+    /// Lowering on two threads gives exactly the one-thread result: objects, their
+    /// order, diagnostics (including the once-per-run `--ingress-host` error) and
+    /// external references.
+    #[test]
+    fn two_threads_same_as_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::from("services:\n");
+        for i in 0..150 {
+            text.push_str(&format!(
+                "  s{i:03}:\n    image: app:{i}\n    ports: [\"80{}:80\"]\n    environment:\n      A: \"{i}\"\n      DB_PASSWORD: pw{i}\n    volumes: [\"shared:/data\"]\n",
+                i % 10
+            ));
+            if i % 5 == 0 {
+                text.push_str("    cpuset: \"0\"\n");
+            }
+            if i % 7 == 0 {
+                text.push_str("    secrets: [ext]\n");
+            }
+        }
+        text.push_str("volumes:\n  shared: {}\nsecrets:\n  ext:\n    external: true\n");
+        let file = dir.path().join("compose.yaml");
+        std::fs::write(&file, text).unwrap();
+        let loaded = load(&LoadOptions {
+            files: vec![file.to_string_lossy().into_owned()],
+            interpolate: true,
+            cwd: dir.path().to_path_buf(),
+            ..LoadOptions::default()
+        });
+        let project = loaded.project.expect("project loads");
+        let opts = Options {
+            ingress_host: Some("{{ service".into()),
+            ..Options::default()
+        };
+        let one = lower_with(&project, &opts, false);
+        let two = lower_with(&project, &opts, true);
+        assert!(one.manifests.len() > 400);
+        assert_eq!(one.manifests, two.manifests);
+        assert_eq!(one.diagnostics, two.diagnostics);
+        assert_eq!(one.external, two.external);
+        let once = two
+            .diagnostics
+            .iter()
+            .filter(|d| ingress::reported_once(d))
+            .count();
+        assert_eq!(once, 1);
+        assert!(two.diagnostics.iter().any(|d| d.message.contains("cpuset")));
+    }
 }

@@ -14,6 +14,7 @@ use crate::compose::model::{is_external, Project};
 use crate::diag::Diagnostic;
 use crate::k8s::names::{dns1035_label, dns1123_label, dns1123_subdomain};
 use crate::source::Span;
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// compose name -> Kubernetes object name, per namespace of compose names.
@@ -114,30 +115,30 @@ impl Registry {
         span: Span,
         changed: bool,
     ) {
-        match self.seen.get(&(kind, name.to_string())) {
-            Some(first) => diags.push(
-                Diagnostic::error(format!(
-                    "{what} and {} would both become {kind} `{name}` in Kubernetes",
-                    first.what
-                ))
-                .at(span)
-                .note(first.span, format!("{} is defined here", first.what))
-                .help(if changed || first.changed {
-                    "rename one of them: Kubernetes names allow only lower-case letters, \
+        match self.seen.entry((kind, name.to_string())) {
+            Entry::Occupied(first) => {
+                let first = first.get();
+                diags.push(
+                    Diagnostic::error(format!(
+                        "{what} and {} would both become {kind} `{name}` in Kubernetes",
+                        first.what
+                    ))
+                    .at(span)
+                    .note(first.span, format!("{} is defined here", first.what))
+                    .help(if changed || first.changed {
+                        "rename one of them: Kubernetes names allow only lower-case letters, \
                      digits and `-`, so `_`, `.` and upper case are replaced"
-                } else {
-                    "rename one of them"
-                }),
-            ),
-            None => {
-                self.seen.insert(
-                    (kind, name.to_string()),
-                    Claim {
-                        what,
-                        span,
-                        changed,
-                    },
-                );
+                    } else {
+                        "rename one of them"
+                    }),
+                )
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(Claim {
+                    what,
+                    span,
+                    changed,
+                });
             }
         }
     }

@@ -257,7 +257,7 @@ struct VolumeExt {
 fn volume_ext(ctx: &mut Ctx, key: &str, vol: &ComposeVolume) -> VolumeExt {
     let mut ext = VolumeExt::default();
     let project = ctx.project;
-    let span_of = |field: &str| project.tree.span_at(&["volumes", key, field]);
+    let span_of = |field: &str| project.span_at(&["volumes", key, field]);
     let labels = label_annotations(vol.labels.as_ref());
     if let Some(size) = labels.get("kompose.volume.size") {
         ext.size = Some((size.clone(), span_of("labels")));
@@ -265,7 +265,6 @@ fn volume_ext(ctx: &mut Ctx, key: &str, vol: &ComposeVolume) -> VolumeExt {
     if let Some(class) = labels.get("kompose.volume.storage-class-name") {
         ext.storage_class = Some(class.clone());
     }
-    let xspan = span_of("x-kubernetes");
     match vol.extensions.get("x-kubernetes") {
         None => {}
         Some(Json::Object(m)) => {
@@ -277,15 +276,13 @@ fn volume_ext(ctx: &mut Ctx, key: &str, vol: &ComposeVolume) -> VolumeExt {
                 };
                 match (k.as_str(), text) {
                     ("size", Some(s)) => {
-                        let span = project
-                            .tree
-                            .span_at(&["volumes", key, "x-kubernetes", "size"]);
+                        let span = project.span_at(&["volumes", key, "x-kubernetes", "size"]);
                         ext.size = Some((s, span));
                     }
                     ("storage-class", Some(s)) => ext.storage_class = Some(s),
                     _ => {
                         ctx.warn(
-                            project.tree.span_at(&["volumes", key, "x-kubernetes", k]),
+                            project.span_at(&["volumes", key, "x-kubernetes", k]),
                             format!("`x-kubernetes.{k}` of volume `{key}` is not a volume setting (size, storage-class): ignored"),
                         );
                     }
@@ -294,7 +291,7 @@ fn volume_ext(ctx: &mut Ctx, key: &str, vol: &ComposeVolume) -> VolumeExt {
         }
         Some(_) => {
             ctx.warn(
-                xspan,
+                span_of("x-kubernetes"),
                 format!("`x-kubernetes` of volume `{key}` must be a mapping: ignored"),
             );
         }
@@ -901,7 +898,7 @@ pub fn lower_shared(ctx: &mut Ctx, out: &mut Vec<Manifest>) {
     let project = ctx.project;
     for (key, vol) in &project.volumes {
         let used = ctx.volume_users.get(key).is_some_and(|u| !u.is_empty());
-        let field_span = |f: &str| project.tree.span_at(&["volumes", key.as_str(), f]);
+        let field_span = |f: &str| project.span_at(&["volumes", key.as_str(), f]);
         if is_external(&vol.external) {
             if used {
                 let name = external_name(vol.name.as_deref().unwrap_or(key));
