@@ -1,14 +1,62 @@
 //! Per-stage timing of one compile, in process, and the floor we cannot beat: parsing
 //! the same input into a generic YAML value plus serialising our finished objects with
-//! the YAML crate we depend on (yaml_serde). Run through `scripts/bench.sh`, or
+//! the YAML crate we depend on (yaml_serde). Stage times are medians of repeated runs
+//! in one process; the first run (which pays one-off set-up such as compiling the
+//! schema validator) is reported on its own, and a counting allocator gives the heap
+//! after each stage. Run through `scripts/bench.sh`, or
 //! `cargo bench --bench stages -- path/to/compose.yaml`.
 #![allow(clippy::print_stdout)]
 
 use compose2k8s::lower::{lower, Options};
 use compose2k8s::{emit, load, LoadOptions};
+use std::alloc::{GlobalAlloc, Layout};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+/// Counts live heap bytes, and the most ever live, so that stages can be weighed in
+/// memory as well as time. Allocates with mimalloc, like the binary.
+struct Counting;
+
+static INNER: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let p = unsafe { INNER.alloc(l) };
+        if !p.is_null() {
+            let now = LIVE.fetch_add(l.size(), Ordering::Relaxed) + l.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        unsafe { INNER.dealloc(p, l) };
+        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        let q = unsafe { INNER.realloc(p, l, new) };
+        if !q.is_null() {
+            if new >= l.size() {
+                let now = LIVE.fetch_add(new - l.size(), Ordering::Relaxed) + new - l.size();
+                PEAK.fetch_max(now, Ordering::Relaxed);
+            } else {
+                LIVE.fetch_sub(l.size() - new, Ordering::Relaxed);
+            }
+        }
+        q
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+fn mb(bytes: usize) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -35,6 +83,27 @@ fn main() {
         ..LoadOptions::default()
     };
     let lopts = Options::default();
+    // The first compile in a process (as the CLI runs it, one-off set-up included),
+    // also measured for memory: live heap after each stage and the peak.
+    let (cold, heap_load, heap_lower, heap_peak) = {
+        let base = LIVE.load(Ordering::Relaxed);
+        PEAK.store(base, Ordering::Relaxed);
+        let t = Instant::now();
+        let loaded = load(&opts);
+        let after_load = LIVE.load(Ordering::Relaxed) - base;
+        let project = loaded.project.expect("project loads");
+        let lowered = lower(&project, &lopts);
+        let after_lower = LIVE.load(Ordering::Relaxed) - base;
+        let out = emit::render_stream(&lowered.manifests).expect("renders");
+        let cold = t.elapsed();
+        std::hint::black_box(&out);
+        (
+            cold,
+            after_load,
+            after_lower,
+            PEAK.load(Ordering::Relaxed) - base,
+        )
+    };
     let runs = if text.len() > 2_000_000 { 5 } else { 21 };
     let (mut t_load, mut t_lower, mut t_emit, mut t_floor) = (vec![], vec![], vec![], vec![]);
     let mut out_len = 0;
@@ -47,7 +116,7 @@ fn main() {
         let lowered = lower(&project, &lopts);
         t_lower.push(t.elapsed());
         let t = Instant::now();
-        let out = emit::render_stream(&lowered.manifests);
+        let out = emit::render_stream(&lowered.manifests).expect("renders");
         t_emit.push(t.elapsed());
         out_len = out.len();
 
@@ -79,5 +148,12 @@ fn main() {
         ms(ours),
         ms(f),
         ours.as_secs_f64() / f.as_secs_f64()
+    );
+    println!(
+        "  first compile in a process {:.2} ms | heap: {:.1} MB live after load, {:.1} MB after lower, {:.1} MB peak",
+        ms(cold),
+        mb(heap_load),
+        mb(heap_lower),
+        mb(heap_peak)
     );
 }

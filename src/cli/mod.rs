@@ -277,14 +277,21 @@ fn config(opts: &LoadOptions, format: ConfigFormat) -> i32 {
     };
     let json = config_view::project_json(&project);
     let text = match format {
-        ConfigFormat::Yaml => emit::yaml::to_string(&json),
-        ConfigFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&json).unwrap_or_default();
-            s.push('\n');
-            s
-        }
+        ConfigFormat::Yaml => emit::yaml::to_string(&json).map_err(|e| e.to_string()),
+        ConfigFormat::Json => serde_json::to_string_pretty(&json)
+            .map(|s| s + "\n")
+            .map_err(|e| e.to_string()),
     };
-    write_stdout(&text)
+    match text {
+        Ok(text) => write_stdout(&text),
+        Err(e) => render_failed(&e),
+    }
+}
+
+/// Rendering failed (a bug: everything we build renders); nothing has been written.
+fn render_failed(e: &str) -> i32 {
+    eprintln!("error: internal error: could not render the output ({e}); nothing was written");
+    1
 }
 
 fn write_stdout(text: &str) -> i32 {
@@ -367,17 +374,22 @@ fn build(opts: &LoadOptions, a: &BuildArgs) -> i32 {
             }
         }
     };
-    let files: Vec<(String, String)> = match (&target, a.format) {
+    let one = |text: String| vec![(String::new(), text)];
+    let files = match (&target, a.format) {
         (Target::Dir(_), OutFormat::Kustomize) => emit::render_files(ms, emit::Format::Kustomize),
         (Target::Dir(_), OutFormat::Json) => emit::render_files(ms, emit::Format::Json),
         (Target::Dir(_), OutFormat::Yaml) => emit::render_files(ms, emit::Format::Yaml),
-        (_, OutFormat::Json) => vec![(String::new(), emit::render_json_list(ms))],
-        (_, OutFormat::Yaml) => vec![(String::new(), emit::render_stream(ms))],
+        (_, OutFormat::Json) => emit::render_json_list(ms).map(one),
+        (_, OutFormat::Yaml) => emit::render_stream(ms).map(one),
         // Refused in `run` before loading; kept so the match stays total.
         (_, OutFormat::Kustomize) => {
             eprintln!("error: --format kustomize needs -o DIR");
             return 2;
         }
+    };
+    let files = match files {
+        Ok(files) => files,
+        Err(e) => return render_failed(&e.to_string()),
     };
     // The process ends after writing: freeing the project and the manifests node by
     // node would only cost time (about a tenth of a large build); the OS reclaims them.

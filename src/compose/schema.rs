@@ -36,11 +36,9 @@ fn validator() -> Option<&'static Validator> {
 /// compiles it itself).
 pub fn compile_in_background() {
     if VALIDATOR.get().is_none() {
-        let _ = std::thread::Builder::new()
-            .name("schema".into())
-            .spawn(|| {
-                validator();
-            });
+        let _ = std::thread::Builder::new().name("schema".into()).spawn(|| {
+            validator();
+        });
     }
 }
 

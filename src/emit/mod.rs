@@ -9,9 +9,8 @@
 pub mod write;
 pub mod yaml;
 
-use crate::k8s::Manifest;
+use crate::k8s::{Manifest, Object};
 use serde::Serialize;
-use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 
@@ -26,52 +25,57 @@ pub enum Format {
 /// Name of the kustomization file written by [`Format::Kustomize`].
 pub const KUSTOMIZATION_FILE: &str = "kustomization.yaml";
 
+/// Why rendering failed. Objects built by `lower` always render; this reports a
+/// `Serialize` impl that refused (e.g. a map with non-string keys).
+pub use yaml::Error;
+
 /// One multi-document YAML stream: documents separated by `---` lines, ending with a
 /// newline; no manifests give the empty string.
-pub fn render_stream(ms: &[Manifest]) -> String {
+pub fn render_stream(ms: &[Manifest]) -> Result<String, Error> {
     // Large streams are rendered in two halves at once (documents are independent);
     // the bytes are the same as rendering them in one go.
     if ms.len() >= PARALLEL_FROM {
         let (first, second) = ms.split_at(ms.len() / 2);
-        let (mut out, rest) = std::thread::scope(|s| {
-            let rest = s.spawn(|| render_documents(second, ms.len() * 512));
-            let out = render_documents(first, ms.len() * 1024);
+        let (out, rest) = std::thread::scope(|s| {
+            let rest = s.spawn(|| render_documents(second, ms.len() * 1024));
+            let out = render_documents(first, ms.len() * 2048);
             (out, rest.join())
         });
-        match rest {
+        return match rest {
             Ok(rest) => {
+                let mut out = out?;
                 out.push_str("---\n");
-                out.push_str(&rest);
-                return out;
+                out.push_str(&rest?);
+                Ok(out)
             }
             Err(e) => std::panic::resume_unwind(e),
-        }
+        };
     }
-    render_documents(ms, ms.len() * 1024)
+    render_documents(ms, ms.len() * 2048)
 }
 
 /// Below this many manifests a second thread costs more than it saves.
 const PARALLEL_FROM: usize = 256;
 
-fn render_documents(ms: &[Manifest], capacity: usize) -> String {
+fn render_documents(ms: &[Manifest], capacity: usize) -> Result<String, Error> {
     let mut out = String::with_capacity(capacity);
     for (i, m) in ms.iter().enumerate() {
         if i > 0 {
             out.push_str("---\n");
         }
-        yaml::write_document(&mut out, &m.body);
+        yaml::write_document(&mut out, &m.body)?;
     }
-    out
+    Ok(out)
 }
 
 /// All manifests as one pretty-printed (2-space) JSON `v1` List, ending with a newline.
-pub fn render_json_list(ms: &[Manifest]) -> String {
+pub fn render_json_list(ms: &[Manifest]) -> Result<String, Error> {
     #[derive(Serialize)]
     struct List<'a> {
         #[serde(rename = "apiVersion")]
         api_version: &'static str,
         kind: &'static str,
-        items: Vec<&'a Value>,
+        items: Vec<&'a Object>,
     }
     let list = List {
         api_version: "v1",
@@ -81,11 +85,10 @@ pub fn render_json_list(ms: &[Manifest]) -> String {
     pretty_json(&list)
 }
 
-fn pretty_json<T: Serialize + ?Sized>(v: &T) -> String {
-    // Serialising JSON values and string-keyed structs cannot fail.
-    let mut out = serde_json::to_string_pretty(v).unwrap_or_default();
+fn pretty_json<T: Serialize + ?Sized>(v: &T) -> Result<String, Error> {
+    let mut out = serde_json::to_string_pretty(v).map_err(serde::ser::Error::custom)?;
     out.push('\n');
-    out
+    Ok(out)
 }
 
 /// Directory output: `(relative path, content)` pairs, one file per object in the
@@ -93,7 +96,7 @@ fn pretty_json<T: Serialize + ?Sized>(v: &T) -> String {
 /// [`Format::Json`] `<name>-<kind>.json` (see [`file_names`] for the exact rule);
 /// kustomize adds [`KUSTOMIZATION_FILE`] listing the resources in order, with
 /// `namespace:` when [`shared_namespace`] finds one.
-pub fn render_files(ms: &[Manifest], format: Format) -> Vec<(String, String)> {
+pub fn render_files(ms: &[Manifest], format: Format) -> Result<Vec<(String, String)>, Error> {
     let ext = if format == Format::Json {
         "json"
     } else {
@@ -103,25 +106,30 @@ pub fn render_files(ms: &[Manifest], format: Format) -> Vec<(String, String)> {
     let mut files: Vec<(String, String)> = Vec::with_capacity(ms.len() + 1);
     for (m, name) in ms.iter().zip(&names) {
         let content = match format {
-            Format::Json => pretty_json(&m.body),
-            Format::Yaml | Format::Kustomize => yaml::to_string(&m.body),
+            Format::Json => pretty_json(&m.body)?,
+            Format::Yaml | Format::Kustomize => yaml::to_string(&m.body)?,
         };
         files.push((name.clone(), content));
     }
     if format == Format::Kustomize {
-        let mut k = json!({
-            "apiVersion": "kustomize.config.k8s.io/v1beta1",
-            "kind": "Kustomization",
-        });
-        if let (Some(ns), Some(obj)) = (shared_namespace(ms), k.as_object_mut()) {
-            obj.insert("namespace".into(), Value::String(ns.to_string()));
+        #[derive(Serialize)]
+        struct Kustomization<'a> {
+            #[serde(rename = "apiVersion")]
+            api_version: &'static str,
+            kind: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            namespace: Option<&'a str>,
+            resources: &'a [String],
         }
-        if let Some(obj) = k.as_object_mut() {
-            obj.insert("resources".into(), json!(names));
-        }
-        files.push((KUSTOMIZATION_FILE.to_string(), yaml::to_string(&k)));
+        let k = Kustomization {
+            api_version: "kustomize.config.k8s.io/v1beta1",
+            kind: "Kustomization",
+            namespace: shared_namespace(ms),
+            resources: &names,
+        };
+        files.push((KUSTOMIZATION_FILE.to_string(), yaml::to_string(&k)?));
     }
-    files
+    Ok(files)
 }
 
 /// Kinds that have no namespace and that kustomize's namespace transformer leaves
@@ -273,20 +281,27 @@ fn shorten(stem: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
 
+    /// A manifest of `kind`; kinds we never emit (cluster-scoped ones, made-up ones)
+    /// carry a ConfigMap body, since only their `kind` and names matter here.
     fn m(kind: &str, name: &str, ns: Option<&str>) -> Manifest {
         let mut meta = json!({ "name": name });
         if let Some(ns) = ns {
             meta["namespace"] = json!(ns);
         }
-        Manifest {
-            api_version: "v1".into(),
-            kind: kind.into(),
-            name: name.into(),
-            namespace: ns.map(String::from),
-            body: json!({ "apiVersion": "v1", "kind": kind, "metadata": meta }),
-            origin: None,
-        }
+        let api = match kind {
+            "Deployment" | "StatefulSet" | "DaemonSet" => "apps/v1",
+            "Ingress" | "NetworkPolicy" => "networking.k8s.io/v1",
+            _ => "v1",
+        };
+        let body = json!({ "apiVersion": api, "kind": kind, "metadata": meta });
+        Manifest::from_json(body, None).unwrap_or_else(|_| {
+            let cm = json!({ "apiVersion": "v1", "kind": "ConfigMap", "metadata": meta });
+            let mut m = Manifest::from_json(cm, None).unwrap();
+            m.kind = kind.into();
+            m
+        })
     }
 
     #[test]
@@ -295,16 +310,20 @@ mod tests {
             let ms: Vec<Manifest> = (0..n)
                 .map(|i| m("ConfigMap", &format!("c{i}"), (i % 3 == 0).then_some("ns")))
                 .collect();
-            assert_eq!(render_stream(&ms), render_documents(&ms, 0), "{n}");
+            assert_eq!(
+                render_stream(&ms).unwrap(),
+                render_documents(&ms, 0).unwrap(),
+                "{n}"
+            );
         }
     }
 
     #[test]
     fn stream() {
-        assert_eq!(render_stream(&[]), "");
+        assert_eq!(render_stream(&[]).unwrap(), "");
         let ms = [m("ConfigMap", "a", None), m("Service", "yes", Some("on"))];
         assert_eq!(
-            render_stream(&ms),
+            render_stream(&ms).unwrap(),
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n\
              apiVersion: v1\nkind: Service\nmetadata:\n  name: 'yes'\n  namespace: 'on'\n"
         );
@@ -313,10 +332,10 @@ mod tests {
     #[test]
     fn json_list() {
         assert_eq!(
-            render_json_list(&[]),
+            render_json_list(&[]).unwrap(),
             "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",\n  \"items\": []\n}\n"
         );
-        let out = render_json_list(&[m("ConfigMap", "a", None)]);
+        let out = render_json_list(&[m("ConfigMap", "a", None)]).unwrap();
         let back: Value = serde_json::from_str(&out).unwrap();
         assert_eq!(back["items"][0]["metadata"]["name"], "a");
         assert!(out.ends_with("}\n"));
@@ -435,7 +454,7 @@ mod tests {
     #[test]
     fn yaml_and_json_files() {
         let ms = [m("ConfigMap", "a", None), m("Service", "b", Some("ns"))];
-        let files = render_files(&ms, Format::Yaml);
+        let files = render_files(&ms, Format::Yaml).unwrap();
         assert_eq!(
             files,
             vec![
@@ -450,7 +469,7 @@ mod tests {
                 ),
             ]
         );
-        let files = render_files(&ms, Format::Json);
+        let files = render_files(&ms, Format::Json).unwrap();
         assert_eq!(files[0].0, "a-configmap.json");
         assert!(files[0].1.starts_with("{\n  \"apiVersion\": \"v1\",\n"));
         assert!(files[0].1.ends_with("}\n"));
@@ -464,7 +483,7 @@ mod tests {
             m("Service", "web", Some("shop")),
             m("ClusterRole", "reader", None),
         ];
-        let files = render_files(&ms, Format::Kustomize);
+        let files = render_files(&ms, Format::Kustomize).unwrap();
         let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,
@@ -482,7 +501,7 @@ mod tests {
              namespace: shop\nresources:\n- shop-namespace.yaml\n- cfg-configmap.yaml\n\
              - web-service.yaml\n- reader-clusterrole.yaml\n"
         );
-        let empty = render_files(&[], Format::Kustomize);
+        let empty = render_files(&[], Format::Kustomize).unwrap();
         assert_eq!(
             empty,
             vec![(

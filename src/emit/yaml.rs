@@ -1,7 +1,9 @@
-//! A small block-style YAML writer for `serde_json::Value`, shaped like `kubectl get -o
-//! yaml`: 2-space indentation, sequences flush under their parent key (`containers:\n-
-//! name: x`), multi-line strings as literal block scalars (`|`, `|-`, `|+`) when that
-//! keeps the exact content, `{}`/`[]` for empty collections. It owns only the text
+//! A small block-style YAML writer, shaped like `kubectl get -o yaml`, in the form of a
+//! `serde::Serializer`: typed Kubernetes objects are written straight into one output
+//! buffer as they serialise, with no intermediate value tree. Layout: 2-space
+//! indentation, sequences flush under their parent key (`containers:\n- name: x`),
+//! multi-line strings as literal block scalars (`|`, `|-`, `|+`) when that keeps the
+//! exact content, `{}`/`[]` for empty collections. It owns only the text
 //! form of one value; it does no I/O, never reorders keys (the caller's map order is
 //! the output order) and never wraps long lines.
 //!
@@ -28,21 +30,43 @@
 //! quoting policy, so we write the (small) block-style subset ourselves, which also
 //! gives us one output buffer and no intermediate `serde_yaml::Value`.
 
-use serde_json::{Map, Number, Value};
+use serde::ser::{self, Serialize};
+use serde_json::Number;
+use std::fmt::{self, Display};
 
 /// Render one value as a YAML document body (no `---`), ending with a newline.
-pub fn to_string(v: &Value) -> String {
+pub fn to_string<T: Serialize + ?Sized>(v: &T) -> Result<String, Error> {
     let mut out = String::with_capacity(1024);
-    write_document(&mut out, v);
-    out
+    write_document(&mut out, v)?;
+    Ok(out)
 }
 
 /// Append one value as a YAML document body (no `---`) to `out`, ending with a newline.
-pub fn write_document(out: &mut String, v: &Value) {
-    match v {
-        Value::Object(m) if !m.is_empty() => write_map(out, m, 0, false),
-        Value::Array(a) if !a.is_empty() => write_seq(out, a, 0, false),
-        _ => write_leaf(out, v, 2),
+/// The value is written as it serialises (no intermediate tree); on error `out` holds
+/// a partial document, which the caller discards.
+pub fn write_document<T: Serialize + ?Sized>(out: &mut String, v: &T) -> Result<(), Error> {
+    v.serialize(ValueWriter {
+        out,
+        slot: Slot::Root,
+    })
+}
+
+/// Why a value could not be written: its `Serialize` impl reported an error, or a map
+/// key was not a string (or a number or character, which are written as strings).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error(String);
+
+impl Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl ser::Error for Error {
+    fn custom<T: Display>(msg: T) -> Self {
+        Error(msg.to_string())
     }
 }
 
@@ -61,94 +85,600 @@ fn push_indent(out: &mut String, n: usize) {
     out.push_str(&SPACES[..n]);
 }
 
-/// Write a non-empty mapping whose keys sit at column `indent`. With `first_inline` the
-/// cursor is already at that column (after `- `), so the first key gets no indentation.
-fn write_map(out: &mut String, m: &Map<String, Value>, indent: usize, first_inline: bool) {
-    for (i, (k, v)) in m.iter().enumerate() {
-        if i > 0 || !first_inline {
-            push_indent(out, indent);
+/// Where the value being written goes, which decides its layout.
+#[derive(Clone, Copy, Debug)]
+enum Slot {
+    /// A whole document.
+    Root,
+    /// After `key:` of a mapping whose keys sit at column `indent`.
+    MapValue { indent: usize },
+    /// After `- ` of a sequence whose dashes sit at column `indent`.
+    SeqItem { indent: usize },
+}
+
+impl Slot {
+    /// Column of a block scalar's content lines.
+    fn block_indent(self) -> usize {
+        match self {
+            Slot::Root => 2,
+            Slot::MapValue { indent } | Slot::SeqItem { indent } => indent + 2,
         }
-        let start = out.len();
-        write_str_inline(out, k);
-        if out.len() - start > MAX_IMPLICIT_KEY {
-            let key = out.split_off(start);
-            out.push_str("? ");
-            out.push_str(&key);
-            out.push('\n');
-            push_indent(out, indent);
+    }
+
+    /// Start a scalar or an empty collection: after `key:` it needs a space.
+    fn open_leaf(self, out: &mut String) {
+        if let Slot::MapValue { .. } = self {
+            out.push(' ');
         }
-        out.push(':');
-        match v {
-            Value::Object(c) if !c.is_empty() => {
-                out.push('\n');
-                write_map(out, c, indent + 2, false);
+    }
+
+    /// Layout of a non-empty mapping in this slot: the column of its keys and whether
+    /// the first key goes on the current line (after `- `).
+    fn map_layout(self) -> (usize, bool) {
+        match self {
+            Slot::Root => (0, false),
+            Slot::MapValue { indent } => (indent + 2, false),
+            Slot::SeqItem { indent } => (indent + 2, true),
+        }
+    }
+
+    /// Layout of a non-empty sequence: the column of its dashes (flush under a
+    /// parent key, like kubectl) and whether the first dash goes on the current line.
+    fn seq_layout(self) -> (usize, bool) {
+        match self {
+            Slot::Root => (0, false),
+            Slot::MapValue { indent } => (indent, false),
+            Slot::SeqItem { indent } => (indent + 2, true),
+        }
+    }
+}
+
+/// Writes one value into `out` at `slot`.
+struct ValueWriter<'a> {
+    out: &'a mut String,
+    slot: Slot,
+}
+
+impl<'a> ValueWriter<'a> {
+    /// A scalar written on the current line, ending it.
+    fn inline(self, text: &str) -> Result<(), Error> {
+        self.slot.open_leaf(self.out);
+        self.out.push_str(text);
+        self.out.push('\n');
+        Ok(())
+    }
+
+    fn string(self, s: &str) -> Result<(), Error> {
+        self.slot.open_leaf(self.out);
+        match block_chomp(s) {
+            Some(chomp) => write_block(self.out, s, chomp, self.slot.block_indent()),
+            None => {
+                write_str_inline(self.out, s);
+                self.out.push('\n');
             }
-            Value::Array(a) if !a.is_empty() => {
-                out.push('\n');
-                write_seq(out, a, indent, false);
+        }
+        Ok(())
+    }
+
+    fn map(self) -> Collection<'a> {
+        let (indent, first_inline) = self.slot.map_layout();
+        Collection {
+            out: self.out,
+            slot: self.slot,
+            indent,
+            first_inline,
+            len: 0,
+            empty: "{}",
+        }
+    }
+
+    fn seq(self) -> Collection<'a> {
+        let (indent, first_inline) = self.slot.seq_layout();
+        Collection {
+            out: self.out,
+            slot: self.slot,
+            indent,
+            first_inline,
+            len: 0,
+            empty: "[]",
+        }
+    }
+
+    /// An enum variant with content is written as `{variant: content}`: write the
+    /// one-entry outer mapping's key and return the slot of the content.
+    fn variant_key(self, variant: &str) -> (&'a mut String, Slot) {
+        let mut outer = self.map();
+        outer.entry_prefix();
+        let start = outer.out.len();
+        write_str_inline(outer.out, variant);
+        outer.finish_key(start);
+        (
+            outer.out,
+            Slot::MapValue {
+                indent: outer.indent,
+            },
+        )
+    }
+}
+
+/// A mapping or sequence being written, one entry at a time.
+struct Collection<'a> {
+    out: &'a mut String,
+    slot: Slot,
+    /// Column of its keys or dashes.
+    indent: usize,
+    first_inline: bool,
+    len: usize,
+    /// How it is written when it has no entries.
+    empty: &'static str,
+}
+
+impl Collection<'_> {
+    /// Move to where the next key or dash goes.
+    fn entry_prefix(&mut self) {
+        if self.len == 0 {
+            if let Slot::MapValue { .. } = self.slot {
+                self.out.push('\n');
             }
-            _ => {
-                out.push(' ');
-                write_leaf(out, v, indent + 2);
+        }
+        if self.len > 0 || !self.first_inline {
+            push_indent(self.out, self.indent);
+        }
+        self.len += 1;
+    }
+
+    /// After a key written from `start`: use the explicit form if it is too long for
+    /// an implicit key, then the `:`.
+    fn finish_key(&mut self, start: usize) {
+        if self.out.len() - start > MAX_IMPLICIT_KEY {
+            let key = self.out.split_off(start);
+            self.out.push_str("? ");
+            self.out.push_str(&key);
+            self.out.push('\n');
+            push_indent(self.out, self.indent);
+        }
+        self.out.push(':');
+    }
+
+    fn key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
+        self.entry_prefix();
+        let start = self.out.len();
+        key.serialize(KeyWriter { out: self.out })?;
+        self.finish_key(start);
+        Ok(())
+    }
+
+    fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        value.serialize(ValueWriter {
+            out: self.out,
+            slot: Slot::MapValue {
+                indent: self.indent,
+            },
+        })
+    }
+
+    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.entry_prefix();
+        self.out.push_str("- ");
+        value.serialize(ValueWriter {
+            out: self.out,
+            slot: Slot::SeqItem {
+                indent: self.indent,
+            },
+        })
+    }
+
+    fn finish(self) -> Result<(), Error> {
+        if self.len == 0 {
+            self.slot.open_leaf(self.out);
+            self.out.push_str(self.empty);
+            self.out.push('\n');
+        }
+        Ok(())
+    }
+}
+
+impl<'a> ser::Serializer for ValueWriter<'a> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Collection<'a>;
+    type SerializeTuple = Collection<'a>;
+    type SerializeTupleStruct = Collection<'a>;
+    type SerializeTupleVariant = Collection<'a>;
+    type SerializeMap = Collection<'a>;
+    type SerializeStruct = Collection<'a>;
+    type SerializeStructVariant = Collection<'a>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Error> {
+        self.inline(if v { "true" } else { "false" })
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), Error> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), Error> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), Error> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), Error> {
+        self.inline(itoa::Buffer::new().format(v))
+    }
+    fn serialize_i128(self, v: i128) -> Result<(), Error> {
+        self.inline(itoa::Buffer::new().format(v))
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), Error> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), Error> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), Error> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), Error> {
+        self.inline(itoa::Buffer::new().format(v))
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), Error> {
+        self.inline(itoa::Buffer::new().format(v))
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), Error> {
+        self.serialize_f64(v.into())
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), Error> {
+        // Like serde_json: a float that JSON cannot carry (NaN, infinities) is null.
+        match Number::from_f64(v) {
+            Some(n) => {
+                self.slot.open_leaf(self.out);
+                write_float(self.out, &n);
+                self.out.push('\n');
+                Ok(())
             }
+            None => self.inline("null"),
         }
+    }
+    fn serialize_char(self, v: char) -> Result<(), Error> {
+        self.string(v.encode_utf8(&mut [0; 4]))
+    }
+    fn serialize_str(self, v: &str) -> Result<(), Error> {
+        self.string(v)
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
+        // Like serde_json: a sequence of numbers.
+        use ser::SerializeSeq;
+        let mut seq = self.seq();
+        for b in v {
+            seq.serialize_element(b)?;
+        }
+        seq.end()
+    }
+    fn serialize_none(self) -> Result<(), Error> {
+        self.inline("null")
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), Error> {
+        self.inline("null")
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Error> {
+        self.inline("null")
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), Error> {
+        self.string(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        let (out, slot) = self.variant_key(variant);
+        value.serialize(ValueWriter { out, slot })
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Collection<'a>, Error> {
+        Ok(self.seq())
+    }
+    fn serialize_tuple(self, _len: usize) -> Result<Collection<'a>, Error> {
+        Ok(self.seq())
+    }
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Collection<'a>, Error> {
+        Ok(self.seq())
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Collection<'a>, Error> {
+        // The outer `{variant: ...}` mapping has just this entry: nothing to close.
+        let (out, slot) = self.variant_key(variant);
+        Ok(ValueWriter { out, slot }.seq())
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Collection<'a>, Error> {
+        Ok(self.map())
+    }
+    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Collection<'a>, Error> {
+        Ok(self.map())
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Collection<'a>, Error> {
+        let (out, slot) = self.variant_key(variant);
+        Ok(ValueWriter { out, slot }.map())
     }
 }
 
-/// Write a non-empty sequence whose `-` sit at column `indent` (see [`write_map`] for
-/// `first_inline`).
-fn write_seq(out: &mut String, a: &[Value], indent: usize, first_inline: bool) {
-    for (i, v) in a.iter().enumerate() {
-        if i > 0 || !first_inline {
-            push_indent(out, indent);
-        }
-        out.push_str("- ");
-        match v {
-            Value::Object(c) if !c.is_empty() => write_map(out, c, indent + 2, true),
-            Value::Array(c) if !c.is_empty() => write_seq(out, c, indent + 2, true),
-            _ => write_leaf(out, v, indent + 2),
-        }
+impl ser::SerializeSeq for Collection<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.finish()
     }
 }
 
-/// A scalar or empty collection at the cursor, ending the line; a multi-line string
-/// becomes a block scalar whose content lines sit at `block_indent`.
-fn write_leaf(out: &mut String, v: &Value, block_indent: usize) {
-    if let Value::String(s) = v {
-        if let Some(chomp) = block_chomp(s) {
-            write_block(out, s, chomp, block_indent);
-            return;
-        }
+impl ser::SerializeTuple for Collection<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
     }
-    write_inline(out, v);
-    out.push('\n');
-}
-
-/// Scalars and empty collections on the current line (no newline written).
-fn write_inline(out: &mut String, v: &Value) {
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(true) => out.push_str("true"),
-        Value::Bool(false) => out.push_str("false"),
-        Value::Number(n) => write_number(out, n),
-        Value::String(s) => write_str_inline(out, s),
-        Value::Array(_) => out.push_str("[]"),
-        Value::Object(_) => out.push_str("{}"),
+    fn end(self) -> Result<(), Error> {
+        self.finish()
     }
 }
 
-/// Integers as-is; floats always with a `.` in the mantissa and a signed exponent, the
-/// only float spelling YAML 1.1 resolvers accept (`1e20` alone is a string there).
-fn write_number(out: &mut String, n: &Number) {
-    use std::fmt::Write as _;
-    if let Some(i) = n.as_i64() {
-        let _ = write!(out, "{i}");
-        return;
+impl ser::SerializeTupleStruct for Collection<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
     }
-    if let Some(u) = n.as_u64() {
-        let _ = write!(out, "{u}");
-        return;
+    fn end(self) -> Result<(), Error> {
+        self.finish()
     }
+}
+
+impl ser::SerializeTupleVariant for Collection<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.finish()
+    }
+}
+
+impl ser::SerializeMap for Collection<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
+        self.key(key)
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.value(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.finish()
+    }
+}
+
+impl ser::SerializeStruct for Collection<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.key(key)?;
+        self.value(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.finish()
+    }
+}
+
+impl ser::SerializeStructVariant for Collection<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.key(key)?;
+        self.value(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.finish()
+    }
+}
+
+/// Writes a mapping key on the current line. Like serde_json, keys must be strings;
+/// numbers, booleans and characters become their string form.
+struct KeyWriter<'a> {
+    out: &'a mut String,
+}
+
+impl KeyWriter<'_> {
+    fn text(self, s: &str) -> Result<(), Error> {
+        write_str_inline(self.out, s);
+        Ok(())
+    }
+}
+
+fn key_must_be_a_string() -> Error {
+    Error("a mapping key must be a string".to_string())
+}
+
+impl ser::Serializer for KeyWriter<'_> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = ser::Impossible<(), Error>;
+    type SerializeTuple = ser::Impossible<(), Error>;
+    type SerializeTupleStruct = ser::Impossible<(), Error>;
+    type SerializeTupleVariant = ser::Impossible<(), Error>;
+    type SerializeMap = ser::Impossible<(), Error>;
+    type SerializeStruct = ser::Impossible<(), Error>;
+    type SerializeStructVariant = ser::Impossible<(), Error>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Error> {
+        self.text(if v { "true" } else { "false" })
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), Error> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), Error> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), Error> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), Error> {
+        self.text(itoa::Buffer::new().format(v))
+    }
+    fn serialize_i128(self, v: i128) -> Result<(), Error> {
+        self.text(itoa::Buffer::new().format(v))
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), Error> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), Error> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), Error> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), Error> {
+        self.text(itoa::Buffer::new().format(v))
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), Error> {
+        self.text(itoa::Buffer::new().format(v))
+    }
+    fn serialize_f32(self, _v: f32) -> Result<(), Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_f64(self, _v: f64) -> Result<(), Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_char(self, v: char) -> Result<(), Error> {
+        self.text(v.encode_utf8(&mut [0; 4]))
+    }
+    fn serialize_str(self, v: &str) -> Result<(), Error> {
+        self.text(v)
+    }
+    fn serialize_bytes(self, _v: &[u8]) -> Result<(), Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_none(self) -> Result<(), Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result<(), Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_unit(self) -> Result<(), Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), Error> {
+        self.text(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _value: &T,
+    ) -> Result<(), Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleStruct, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleVariant, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStruct, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStructVariant, Error> {
+        Err(key_must_be_a_string())
+    }
+}
+
+/// A float always with a `.` in the mantissa and a signed exponent, the only float
+/// spelling YAML 1.1 resolvers accept (`1e20` alone is a string there).
+fn write_float(out: &mut String, n: &Number) {
     let s = n.to_string();
     match s.split_once(['e', 'E']) {
         None => {
@@ -375,10 +905,11 @@ fn write_block(out: &mut String, s: &str, chomp: &str, indent: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde::Serialize;
+    use serde_json::{json, Map, Value};
 
     fn y(v: Value) -> String {
-        to_string(&v)
+        to_string(&v).unwrap()
     }
 
     /// Exact text of a string scalar written as a map value.
@@ -799,11 +1330,11 @@ spec:
         }
         let seq: Vec<Value> = strings.iter().cloned().map(Value::String).collect();
         let doc = json!({ "map": map, "seq": seq, "nested": [{"a": strings.clone()}] });
-        let text = to_string(&doc);
+        let text = to_string(&doc).unwrap();
         let back: Value = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(back, doc, "\n{text}");
         for s in &strings {
-            let text = to_string(&Value::String(s.clone()));
+            let text = to_string(&Value::String(s.clone())).unwrap();
             let back: Value =
                 serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{s:?}: {e}\n{text}"));
             assert_eq!(back, Value::String(s.clone()), "{s:?} -> {text}");
@@ -813,7 +1344,7 @@ spec:
     #[test]
     fn deterministic() {
         let v = json!({"b": [1, {"c": "x\ny"}], "a": "yes"});
-        assert_eq!(to_string(&v), to_string(&v.clone()));
+        assert_eq!(to_string(&v).unwrap(), to_string(&v.clone()).unwrap());
     }
 
     /// Documents the reason this module exists: yaml_serde 0.10.7's emitter leaves
@@ -859,5 +1390,110 @@ spec:
         ] {
             assert_eq!(scalar(s), format!("'{s}'"));
         }
+    }
+
+    /// Everything serde can express, written directly, reads back as what serde_json
+    /// makes of the same value (the emitter's contract: YAML of the JSON form).
+    #[test]
+    fn serde_data_model_matches_json_form() {
+        use std::collections::BTreeMap;
+        #[derive(Serialize)]
+        enum E {
+            Unit,
+            Newtype(u8),
+            Tuple(i32, String),
+            Struct { a: Option<u8>, b: Vec<u8> },
+        }
+        #[derive(Serialize)]
+        struct Unit;
+        #[derive(Serialize)]
+        struct Newtype(String);
+        #[derive(Serialize)]
+        struct Tuple(u8, bool);
+        struct Bytes(Vec<u8>);
+        impl Serialize for Bytes {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_bytes(&self.0)
+            }
+        }
+        #[derive(Serialize)]
+        struct All {
+            unit: (),
+            unit_struct: Unit,
+            newtype: Newtype,
+            tuple: Tuple,
+            tuple2: (u8, char),
+            none: Option<u8>,
+            some: Option<&'static str>,
+            variants: Vec<E>,
+            nested_variant: Vec<Vec<E>>,
+            float: f64,
+            small: f32,
+            nan: f64,
+            u128_small: u128,
+            i128_small: i128,
+            bytes: Bytes,
+            int_keys: BTreeMap<i32, &'static str>,
+            char_keys: BTreeMap<char, u8>,
+            empty_map: BTreeMap<String, u8>,
+            empty_vec: Vec<u8>,
+        }
+        let v = All {
+            unit: (),
+            unit_struct: Unit,
+            newtype: Newtype("x".into()),
+            tuple: Tuple(1, true),
+            tuple2: (2, 'c'),
+            none: None,
+            some: Some("yes"),
+            variants: vec![
+                E::Unit,
+                E::Newtype(3),
+                E::Tuple(-4, "on".into()),
+                E::Struct {
+                    a: None,
+                    b: vec![5],
+                },
+                E::Struct {
+                    a: Some(6),
+                    b: vec![],
+                },
+            ],
+            nested_variant: vec![vec![E::Newtype(7)], vec![]],
+            float: 2.5,
+            small: 0.5,
+            nan: f64::NAN,
+            u128_small: 7,
+            i128_small: -7,
+            bytes: Bytes(vec![0, 255]),
+            int_keys: [(-1, "a"), (2, "b")].into_iter().collect(),
+            char_keys: [('y', 1)].into_iter().collect(),
+            empty_map: BTreeMap::new(),
+            empty_vec: vec![],
+        };
+        let text = to_string(&v).unwrap();
+        let back: Value = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(back, serde_json::to_value(&v).unwrap(), "{text}");
+        let want = "variants:\n- Unit\n- Newtype: 3\n- Tuple:\n  - -4\n  - 'on'\n\
+                    - Struct:\n    a: null\n    b:\n    - 5\n- Struct:\n    a: 6\n    b: []\n\
+                    nested_variant:\n- - Newtype: 7\n- []\n";
+        assert!(text.contains(want), "{text}");
+        // Integers beyond 64 bits, which serde_json cannot carry, are written as-is.
+        assert_eq!(
+            to_string(&(1u128 << 100)).unwrap(),
+            "1267650600228229401496703205376\n"
+        );
+        assert_eq!(
+            to_string(&-(1i128 << 70)).unwrap(),
+            "-1180591620717411303424\n"
+        );
+    }
+
+    #[test]
+    fn non_string_keys_are_errors() {
+        let mut m = std::collections::BTreeMap::new();
+        m.insert(vec![1u8], 1);
+        let e = to_string(&m).unwrap_err();
+        assert_eq!(e.to_string(), "a mapping key must be a string");
     }
 }

@@ -251,7 +251,7 @@ pub fn content_object(
     };
     match kind {
         Kind::ConfigMap => Manifest::from_resource(
-            &ConfigMap {
+            ConfigMap {
                 metadata: meta,
                 data: (!content.text.is_empty()).then(|| content.text.clone()),
                 binary_data: bytes(),
@@ -260,7 +260,7 @@ pub fn content_object(
             origin,
         ),
         Kind::Secret => Manifest::from_resource(
-            &Secret {
+            Secret {
                 metadata: meta,
                 type_: Some("Opaque".into()),
                 data: bytes(),
@@ -586,19 +586,19 @@ mod tests {
         assert_eq!(out.len(), 2);
         let secret = out.iter().find(|m| m.kind == "Secret").unwrap();
         assert_eq!(secret.name, "web-env");
-        assert_eq!(secret.body["type"], "Opaque");
-        assert_eq!(secret.body["data"]["DB_PASSWORD"], "aHVudGVyMg==");
-        assert!(secret.body.get("stringData").is_none());
+        assert_eq!(secret.json()["type"], "Opaque");
+        assert_eq!(secret.json()["data"]["DB_PASSWORD"], "aHVudGVyMg==");
+        assert!(secret.json().get("stringData").is_none());
         let cm = out.iter().find(|m| m.kind == "ConfigMap").unwrap();
-        assert_eq!(cm.body["data"]["DB_HOST"], "db");
-        assert_eq!(cm.body["data"]["EMPTY"], "");
-        assert!(cm.body["data"].get("UNSET").is_none());
-        assert!(!cm.body.to_string().contains("hunter2"));
+        assert_eq!(cm.json()["data"]["DB_HOST"], "db");
+        assert_eq!(cm.json()["data"]["EMPTY"], "");
+        assert!(cm.json()["data"].get("UNSET").is_none());
+        assert!(!cm.json().to_string().contains("hunter2"));
         assert_eq!(pod.env_from.len(), 2);
         assert!(pod.env.is_empty());
         assert_eq!(pod.checksum.len(), 2);
         assert!(pod.checksum.iter().all(|(_, d)| !d.contains("hunter2")));
-        assert!(cm.body.get("immutable").is_none());
+        assert!(cm.json().get("immutable").is_none());
     }
 
     #[test]
@@ -638,11 +638,11 @@ mod tests {
         let (out, pod, diags) = run(&s, &Options::default(), ext);
         let secret = out.iter().find(|m| m.kind == "Secret").unwrap();
         let cm = out.iter().find(|m| m.kind == "ConfigMap").unwrap();
-        assert!(secret.body["data"].get("DSN").is_some());
-        assert!(secret.body["data"].get("2_TOKEN").is_some());
-        assert_eq!(cm.body["data"]["PUBLIC_KEY"], "ssh-rsa AAA");
-        assert_eq!(cm.body["data"]["1ST"], "x");
-        assert!(cm.body["data"].get("a:b").is_none());
+        assert!(secret.json()["data"].get("DSN").is_some());
+        assert!(secret.json()["data"].get("2_TOKEN").is_some());
+        assert_eq!(cm.json()["data"]["PUBLIC_KEY"], "ssh-rsa AAA");
+        assert_eq!(cm.json()["data"]["1ST"], "x");
+        assert!(cm.json()["data"].get("a:b").is_none());
         let names: Vec<&str> = pod.env.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["1ST", "2_TOKEN", "a:b"]);
         assert_eq!(pod.env[2].value.as_deref(), Some("$$(HOME) $x"));
@@ -672,7 +672,7 @@ mod tests {
         for m in &out {
             assert!(m.name.starts_with("web-env-"), "{}", m.name);
             assert_eq!(m.name.len(), "web-env-".len() + 10);
-            assert_eq!(m.body["immutable"], true);
+            assert_eq!(m.json()["immutable"], true);
         }
         assert!(pod.checksum.is_empty());
         let refs: Vec<String> = pod

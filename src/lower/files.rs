@@ -875,13 +875,13 @@ mod tests {
                 ("Secret", "db-pw")
             ]
         );
-        assert_eq!(out[2].body["data"]["db_pw"], "aHVudGVyMg==");
-        assert_eq!(out[0].body["data"]["app_conf"], "a=1\n");
+        assert_eq!(out[2].json()["data"]["db_pw"], "aHVudGVyMg==");
+        assert_eq!(out[0].json()["data"]["app_conf"], "a=1\n");
         assert_eq!(
-            out[0].body["metadata"]["labels"]["app.kubernetes.io/name"],
+            out[0].json()["metadata"]["labels"]["app.kubernetes.io/name"],
             "web"
         );
-        assert!(out[1].body["metadata"]["labels"]
+        assert!(out[1].json()["metadata"]["labels"]
             .get("app.kubernetes.io/name")
             .is_none());
         for d in &ctx.diags {

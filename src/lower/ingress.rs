@@ -213,7 +213,7 @@ pub fn lower(ctx: &mut Ctx, plan: &Plan, out: &mut Vec<Manifest>) {
         }),
         status: None,
     };
-    out.push(Manifest::from_resource(&obj, Some(span)));
+    out.push(Manifest::from_resource(obj, Some(span)));
 }
 
 #[cfg(test)]
@@ -316,7 +316,7 @@ mod tests {
         let mut out = Vec::new();
         lower(&mut ctx, &plan, &mut out);
         let ext: Vec<String> = ctx.external.iter().cloned().collect();
-        (out.into_iter().map(|m| m.body).collect(), ctx.diags, ext)
+        (out.into_iter().map(|m| m.json()).collect(), ctx.diags, ext)
     }
 
     fn host_opts(t: &str) -> Options {

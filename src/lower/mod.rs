@@ -263,7 +263,7 @@ fn lower_with(project: &Project, opts: &Options, two_threads: bool) -> Lowered {
             },
             ..Namespace::default()
         };
-        out.push(Manifest::from_resource(&ns_obj, None));
+        out.push(Manifest::from_resource(ns_obj, None));
     }
 
     crate::k8s::sort_manifests(&mut out);

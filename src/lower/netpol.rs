@@ -19,14 +19,14 @@
 use super::Ctx;
 use crate::compose::model::Project;
 use crate::k8s::names::{dns1123_label, dns1123_subdomain};
-use crate::k8s::Manifest;
+use crate::k8s::{Manifest, Object};
+use k8s_openapi::api::core::v1::{Service, ServicePort};
 use k8s_openapi::api::networking::v1::{
     NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
     NetworkPolicySpec,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet};
 
 const NAME_LABEL: &str = "app.kubernetes.io/name";
@@ -111,72 +111,69 @@ type Exposed = BTreeMap<
     ),
 >;
 
-fn str_map(v: &Json) -> BTreeMap<String, String> {
-    v.as_object()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn target_port(p: &Json) -> Option<(String, String)> {
-    let target = match &p["targetPort"] {
-        Json::String(s) => s.clone(),
-        Json::Number(n) => n.to_string(),
-        _ => p["port"].as_i64()?.to_string(),
+/// `(targetPort, protocol)` of a Service port; the target defaults to the port.
+fn target_port(p: &ServicePort) -> (String, String) {
+    let target = match &p.target_port {
+        Some(IntOrString::String(s)) => s.clone(),
+        Some(IntOrString::Int(n)) => n.to_string(),
+        None => p.port.to_string(),
     };
-    let proto = p["protocol"].as_str().unwrap_or("TCP").to_string();
-    Some((target, proto))
+    let proto = p.protocol.clone().unwrap_or_else(|| "TCP".to_string());
+    (target, proto)
 }
 
 fn exposed(out: &[Manifest]) -> Exposed {
-    let services: BTreeMap<&str, &Json> = out
+    let services: BTreeMap<&str, &Service> = out
         .iter()
-        .filter(|m| m.kind == "Service")
-        .map(|m| (m.name.as_str(), &m.body))
+        .filter_map(|m| match &m.body {
+            Object::Service(s) => Some((m.name.as_str(), s)),
+            _ => None,
+        })
         .collect();
     let mut exp: Exposed = BTreeMap::new();
-    let mut add = |name: &str, body: &Json, port_filter: Option<&str>| {
-        let ports: BTreeSet<(String, String)> = body["spec"]["ports"]
-            .as_array()
+    let mut add = |name: &str, svc: &Service, port_filter: Option<&str>| {
+        let spec = svc.spec.as_ref();
+        let ports: BTreeSet<(String, String)> = spec
+            .and_then(|s| s.ports.as_ref())
             .into_iter()
             .flatten()
-            .filter(|p| port_filter.is_none_or(|f| p["name"].as_str() == Some(f)))
-            .filter_map(target_port)
+            .filter(|p| port_filter.is_none_or(|f| p.name.as_deref() == Some(f)))
+            .map(target_port)
             .collect();
         if ports.is_empty() {
             return;
         }
         let entry = exp.entry(name.to_string()).or_insert_with(|| {
             (
-                str_map(&body["metadata"]["labels"]),
-                str_map(&body["spec"]["selector"]),
+                svc.metadata.labels.clone().unwrap_or_default(),
+                spec.and_then(|s| s.selector.clone()).unwrap_or_default(),
                 BTreeSet::new(),
             )
         });
         entry.2.extend(ports);
     };
-    for (name, body) in &services {
-        if matches!(
-            body["spec"]["type"].as_str(),
-            Some("NodePort" | "LoadBalancer")
-        ) {
-            add(name, body, None);
+    for (name, svc) in &services {
+        let type_ = svc.spec.as_ref().and_then(|s| s.type_.as_deref());
+        if matches!(type_, Some("NodePort" | "LoadBalancer")) {
+            add(name, svc, None);
         }
     }
-    for m in out.iter().filter(|m| m.kind == "Ingress") {
-        for rule in m.body["spec"]["rules"].as_array().into_iter().flatten() {
-            for path in rule["http"]["paths"].as_array().into_iter().flatten() {
-                let backend = &path["backend"]["service"];
-                let (Some(svc), Some(port)) =
-                    (backend["name"].as_str(), backend["port"]["name"].as_str())
-                else {
+    for m in out {
+        let Object::Ingress(ing) = &m.body else {
+            continue;
+        };
+        let rules = ing.spec.as_ref().and_then(|s| s.rules.as_ref());
+        for rule in rules.into_iter().flatten() {
+            let paths = rule.http.as_ref().map(|h| h.paths.as_slice());
+            for path in paths.into_iter().flatten() {
+                let Some(backend) = &path.backend.service else {
                     continue;
                 };
-                if let Some(body) = services.get(svc) {
-                    add(svc, body, Some(port));
+                let Some(port) = backend.port.as_ref().and_then(|p| p.name.as_deref()) else {
+                    continue;
+                };
+                if let Some(svc) = services.get(backend.name.as_str()) {
+                    add(&backend.name, svc, Some(port));
                 }
             }
         }
@@ -219,7 +216,7 @@ pub fn lower(ctx: &mut Ctx, out: &mut Vec<Manifest>) {
     };
     let obj = policy(ctx, &deny, &project_labels, selector, Vec::new());
     seen.insert(deny, "the default-deny policy".into());
-    policies.push(Manifest::from_resource(&obj, None));
+    policies.push(Manifest::from_resource(obj, None));
 
     for (net, members) in &nets {
         let span = ctx.project.networks.get(net).map(|n| n.span);
@@ -250,7 +247,7 @@ pub fn lower(ctx: &mut Ctx, out: &mut Vec<Manifest>) {
             ports: None,
         };
         let obj = policy(ctx, &name, &project_labels, sel, vec![rule]);
-        policies.push(Manifest::from_resource(&obj, span));
+        policies.push(Manifest::from_resource(obj, span));
     }
 
     for (svc, (labels, selector, ports)) in exposed(out) {
@@ -287,7 +284,7 @@ pub fn lower(ctx: &mut Ctx, out: &mut Vec<Manifest>) {
             match_expressions: None,
         };
         let obj = policy(ctx, &name, &labels, sel, vec![rule]);
-        policies.push(Manifest::from_resource(&obj, None));
+        policies.push(Manifest::from_resource(obj, None));
     }
     out.extend(policies);
 }
@@ -436,16 +433,14 @@ mod tests {
             network_policies: true,
             ..Options::default()
         };
-        let mut out = vec![Manifest {
-            api_version: "v1".into(),
-            kind: "Service".into(),
-            name: "web".into(),
-            namespace: None,
-            body: json!({"metadata": {"name": "web", "labels": {"app.kubernetes.io/name": "web"}},
+        let mut out = vec![Manifest::from_json(
+            json!({"apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": "web", "labels": {"app.kubernetes.io/name": "web"}},
                 "spec": {"type": "LoadBalancer", "selector": {"app.kubernetes.io/name": "web"},
                 "ports": [{"name": "http", "port": 8080, "targetPort": "http", "protocol": "TCP"}]}}),
-            origin: None,
-        }];
+            None,
+        )
+        .unwrap()];
         let d = run(&p, &opts, &mut out);
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(
@@ -463,18 +458,18 @@ mod tests {
             ]
         );
         assert_eq!(
-            out[1].body["spec"],
+            out[1].json()["spec"],
             json!({"ingress": [], "podSelector": {"matchLabels": {"app.kubernetes.io/instance": "shop"}},
                    "policyTypes": ["Ingress"]})
         );
         let sel = json!({"matchExpressions": [{"key": "app.kubernetes.io/name", "operator": "In", "values": ["api", "db"]}],
                           "matchLabels": {"app.kubernetes.io/instance": "shop"}});
         assert_eq!(
-            out[2].body["spec"],
+            out[2].json()["spec"],
             json!({"ingress": [{"from": [{"podSelector": sel}]}], "podSelector": sel, "policyTypes": ["Ingress"]})
         );
         assert_eq!(
-            out[4].body["spec"],
+            out[4].json()["spec"],
             json!({"ingress": [{"ports": [{"port": "http", "protocol": "TCP"}]}],
                    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "web"}},
                    "policyTypes": ["Ingress"]})
@@ -483,26 +478,18 @@ mod tests {
 
     #[test]
     fn ingress_backends_are_exposed() {
-        let out = vec![
-            Manifest {
-                api_version: "v1".into(),
-                kind: "Service".into(),
-                name: "web".into(),
-                namespace: None,
-                body: json!({"spec": {"selector": {"a": "b"}, "ports": [
+        let out: Vec<Manifest> = [
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+                "spec": {"selector": {"a": "b"}, "ports": [
                     {"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"},
                     {"name": "admin", "port": 81, "targetPort": "admin", "protocol": "TCP"}]}}),
-                origin: None,
-            },
-            Manifest {
-                api_version: "networking.k8s.io/v1".into(),
-                kind: "Ingress".into(),
-                name: "web".into(),
-                namespace: None,
-                body: json!({"spec": {"rules": [{"http": {"paths": [{"backend": {"service": {"name": "web", "port": {"name": "http"}}}}]}}]}}),
-                origin: None,
-            },
-        ];
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web"},
+                "spec": {"rules": [{"http": {"paths": [{"path": "/", "pathType": "Prefix",
+                    "backend": {"service": {"name": "web", "port": {"name": "http"}}}}]}}]}}),
+        ]
+        .into_iter()
+        .map(|j| Manifest::from_json(j, None).unwrap())
+        .collect();
         let e = exposed(&out);
         assert_eq!(e.len(), 1);
         assert_eq!(

@@ -82,7 +82,7 @@ pub fn lower(ctx: &mut Ctx, plan: &Plan, out: &mut Vec<Manifest>) {
                 }),
                 ..HorizontalPodAutoscaler::default()
             };
-            out.push(Manifest::from_resource(&hpa, origin));
+            out.push(Manifest::from_resource(hpa, origin));
         }
     }
     let most = match &plan.ext.autoscale {
@@ -120,5 +120,5 @@ pub fn lower(ctx: &mut Ctx, plan: &Plan, out: &mut Vec<Manifest>) {
         }),
         ..PodDisruptionBudget::default()
     };
-    out.push(Manifest::from_resource(&pdb, origin));
+    out.push(Manifest::from_resource(pdb, origin));
 }

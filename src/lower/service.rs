@@ -277,7 +277,7 @@ pub fn lower(ctx: &mut Ctx, plan: &Plan, out: &mut Vec<Manifest>) {
     network_option_warnings(ctx, svc);
 
     let main = build(ctx, plan, &plan.name, t, ports, &annotations);
-    out.push(Manifest::from_resource(&main, Some(svc.span())));
+    out.push(Manifest::from_resource(main, Some(svc.span())));
 
     // Extra DNS names: same pods and ports, never exposed a second time.
     let aliases: Vec<String> = ctx.names.aliases(&svc.name).to_vec();
@@ -290,7 +290,7 @@ pub fn lower(ctx: &mut Ctx, plan: &Plan, out: &mut Vec<Manifest>) {
         let (alias_ports, _) = service_ports(plan, alias_t);
         for a in aliases {
             let obj = build(ctx, plan, &a, alias_t, alias_ports.clone(), &annotations);
-            out.push(Manifest::from_resource(&obj, Some(svc.span())));
+            out.push(Manifest::from_resource(obj, Some(svc.span())));
         }
     }
 }
@@ -396,7 +396,7 @@ mod tests {
             };
             let mut out = Vec::new();
             lower(&mut ctx, &plan, &mut out);
-            (out.into_iter().map(|m| m.body).collect(), ctx.diags)
+            (out.into_iter().map(|m| m.json()).collect(), ctx.diags)
         }
     }
 

@@ -578,7 +578,7 @@ fn claim(
             let mut meta = ctx.meta(pvc_name, &labels);
             meta.annotations = annotations;
             out.push(Manifest::from_resource(
-                &PersistentVolumeClaim {
+                PersistentVolumeClaim {
                     metadata: meta,
                     spec: Some(spec),
                     ..PersistentVolumeClaim::default()
@@ -939,7 +939,7 @@ pub fn lower_shared(ctx: &mut Ctx, out: &mut Vec<Manifest>) {
         a.retain(|k, _| !k.starts_with("kompose."));
         meta.annotations = (!a.is_empty()).then_some(a);
         out.push(Manifest::from_resource(
-            &PersistentVolumeClaim {
+            PersistentVolumeClaim {
                 metadata: meta,
                 spec: Some(spec),
                 ..PersistentVolumeClaim::default()
@@ -1200,7 +1200,7 @@ mod tests {
         assert_eq!(db.pod.volumes.len(), 1);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].name, "shared");
-        assert_eq!(out[0].body["spec"]["accessModes"][0], "ReadWriteMany");
+        assert_eq!(out[0].json()["spec"]["accessModes"][0], "ReadWriteMany");
         let mut web = plan_for(&p.services["web"], WorkloadKind::Deployment);
         lower(&mut ctx, &mut web, &mut out);
         let names: Vec<(&str, &str)> = out
@@ -1276,8 +1276,11 @@ mod tests {
         assert_eq!(hp.path, "/var/run/docker.sock");
         assert_eq!(hp.type_.as_deref(), Some("Socket"));
         let pvc = out.iter().find(|m| m.name == "web-uploads").unwrap();
-        assert_eq!(pvc.body["spec"]["resources"]["requests"]["storage"], "5Gi");
-        assert_eq!(pvc.body["spec"]["storageClassName"], "fast");
+        assert_eq!(
+            pvc.json()["spec"]["resources"]["requests"]["storage"],
+            "5Gi"
+        );
+        assert_eq!(pvc.json()["spec"]["storageClassName"], "fast");
     }
 
     #[test]
@@ -1294,10 +1297,10 @@ mod tests {
         let mut out = Vec::new();
         lower_shared(&mut ctx, &mut out);
         assert_eq!(
-            out[0].body["spec"]["resources"]["requests"]["storage"],
+            out[0].json()["spec"]["resources"]["requests"]["storage"],
             "20Gi"
         );
-        assert_eq!(out[0].body["spec"]["storageClassName"], "ssd");
+        assert_eq!(out[0].json()["spec"]["storageClassName"], "ssd");
         assert!(ctx.diags.iter().any(|d| d.message.contains("bogus")));
     }
 }

@@ -258,7 +258,7 @@ pub fn build(ctx: &mut Ctx, plan: &Plan, out: &mut Vec<Manifest>) {
     let origin = Some(svc.span());
     let m = match plan.kind {
         WorkloadKind::Deployment => Manifest::from_resource(
-            &Deployment {
+            Deployment {
                 metadata: meta,
                 spec: Some(DeploymentSpec {
                     replicas,
@@ -274,7 +274,7 @@ pub fn build(ctx: &mut Ctx, plan: &Plan, out: &mut Vec<Manifest>) {
         WorkloadKind::StatefulSet => {
             update_config_unmapped(ctx, svc, "StatefulSet");
             Manifest::from_resource(
-                &StatefulSet {
+                StatefulSet {
                     metadata: meta,
                     spec: Some(StatefulSetSpec {
                         replicas,
@@ -292,7 +292,7 @@ pub fn build(ctx: &mut Ctx, plan: &Plan, out: &mut Vec<Manifest>) {
         WorkloadKind::DaemonSet => {
             update_config_unmapped(ctx, svc, "DaemonSet");
             Manifest::from_resource(
-                &DaemonSet {
+                DaemonSet {
                     metadata: meta,
                     spec: Some(DaemonSetSpec {
                         selector,
@@ -307,7 +307,7 @@ pub fn build(ctx: &mut Ctx, plan: &Plan, out: &mut Vec<Manifest>) {
         WorkloadKind::Job => {
             update_config_unmapped(ctx, svc, "Job");
             Manifest::from_resource(
-                &Job {
+                Job {
                     metadata: meta,
                     spec: Some(job_spec(plan, template)),
                     ..Job::default()
@@ -322,7 +322,7 @@ pub fn build(ctx: &mut Ctx, plan: &Plan, out: &mut Vec<Manifest>) {
                 ..ObjectMeta::default()
             };
             Manifest::from_resource(
-                &CronJob {
+                CronJob {
                     metadata: meta,
                     spec: Some(CronJobSpec {
                         schedule: plan.ext.schedule.clone().unwrap_or_default(),
@@ -1178,7 +1178,7 @@ mod render_tests {
             l.manifests
                 .into_iter()
                 .filter(|m| m.kind != "Service")
-                .map(|m| m.body)
+                .map(|m| m.json())
                 .collect(),
             l.diagnostics,
         )
