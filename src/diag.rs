@@ -155,9 +155,15 @@ pub const SENSITIVE_SUFFIXES: &[&str] = &["_PASS", "_KEY"];
 /// insensitive. Lowering adds `--secret-pattern` and the `_FILE` exception
 /// (`lower::env::is_sensitive`); message redaction uses this rule as it is.
 pub fn looks_sensitive(name: &str) -> bool {
-    let n = name.to_ascii_uppercase();
-    SENSITIVE_CONTAINS.iter().any(|p| n.contains(p))
-        || SENSITIVE_SUFFIXES.iter().any(|s| n.ends_with(s))
+    // One case-insensitive automaton for the whole rule: it runs on every key of the
+    // compose tree, where upper-casing a copy and searching nine times was measurable.
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        let words = SENSITIVE_CONTAINS.join("|");
+        let ends = SENSITIVE_SUFFIXES.join("|");
+        Regex::new(&format!("(?i-u)(?:{words})|(?:{ends})$")).expect("static pattern")
+    })
+    .is_match(name)
 }
 
 /// `KEY: value` / `KEY=value` pairs whose KEY looks sensitive, anywhere in a line (block
@@ -348,6 +354,57 @@ mod tests {
         assert_eq!(redact_env_line("API_TOKEN abc"), "API_TOKEN <redacted>");
         assert_eq!(redact_env_line("DB PW=abc"), "DB <redacted>");
         assert_eq!(redact_env_line("BARE"), "BARE");
+    }
+
+    #[test]
+    fn sensitive_names_follow_the_rule() {
+        // The rule as stated: upper-case the name, then any fragment or suffix.
+        fn spelled_out(name: &str) -> bool {
+            let n = name.to_ascii_uppercase();
+            SENSITIVE_CONTAINS.iter().any(|p| n.contains(p))
+                || SENSITIVE_SUFFIXES.iter().any(|s| n.ends_with(s))
+        }
+        let names = [
+            "DB_PASSWORD",
+            "db_password",
+            "PassWd",
+            "my-secret",
+            "SECRETS",
+            "secrets",
+            "GITHUB_TOKEN",
+            "tokenizer",
+            "API_KEY",
+            "api_keys",
+            "x_api_key_id",
+            "AWS_CREDENTIALS",
+            "private_key",
+            "PRIVATE",
+            "SMTP_PASS",
+            "smtp_pass",
+            "SMTP_PASSX",
+            "SSH_KEY",
+            "ssh_key",
+            "KEY",
+            "_KEY",
+            "KEYS",
+            "KEY_ID",
+            "image",
+            "ports",
+            "environment",
+            "PASS",
+            "x_pass",
+            "\u{17f}ECRET",
+            "K",
+            "",
+            "passphrase",
+            "pass_word",
+            "TOKEN_FILE",
+            "monkey",
+            "MONKEY_KEY",
+        ];
+        for n in names {
+            assert_eq!(looks_sensitive(n), spelled_out(n), "{n}");
+        }
     }
 
     #[test]

@@ -70,16 +70,17 @@ impl Manifest {
 macro_rules! objects {
     ($($kind:ident),* $(,)?) => {
         /// Every kind of object compose2k8s emits, as its typed `k8s-openapi` struct.
-        /// Output is serialised straight from these (no intermediate JSON tree).
+        /// Output is serialised straight from these (no intermediate JSON tree). Boxed:
+        /// the structs are large (a Deployment is kilobytes), and manifests are sorted
+        /// and moved around.
         #[derive(Clone, Debug, PartialEq)]
-        #[allow(clippy::large_enum_variant)]
         pub enum Object {
-            $($kind($kind),)*
+            $($kind(Box<$kind>),)*
         }
 
         $(impl From<$kind> for Object {
             fn from(o: $kind) -> Object {
-                Object::$kind(o)
+                Object::$kind(Box::new(o))
             }
         })*
 
@@ -97,7 +98,7 @@ macro_rules! objects {
                 let kind = body.get("kind").and_then(Json::as_str).unwrap_or_default().to_string();
                 match kind.as_str() {
                     $(stringify!($kind) => serde_json::from_value::<$kind>(body)
-                        .map(Object::$kind)
+                        .map(Object::from)
                         .map_err(|e| format!("{kind}: {e}")),)*
                     _ => Err(format!("unsupported kind `{kind}`")),
                 }
@@ -106,7 +107,7 @@ macro_rules! objects {
             /// Wrap into a [`Manifest`] with the given origin.
             pub fn into_manifest(self, origin: Option<Span>) -> Manifest {
                 match self {
-                    $(Object::$kind(o) => Manifest::from_resource(o, origin),)*
+                    $(Object::$kind(o) => Manifest::from_resource(*o, origin),)*
                 }
             }
         }

@@ -126,7 +126,7 @@ fn exposed(out: &[Manifest]) -> Exposed {
     let services: BTreeMap<&str, &Service> = out
         .iter()
         .filter_map(|m| match &m.body {
-            Object::Service(s) => Some((m.name.as_str(), s)),
+            Object::Service(s) => Some((m.name.as_str(), &**s)),
             _ => None,
         })
         .collect();
