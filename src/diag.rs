@@ -155,15 +155,17 @@ pub const SENSITIVE_SUFFIXES: &[&str] = &["_PASS", "_KEY"];
 /// insensitive. Lowering adds `--secret-pattern` and the `_FILE` exception
 /// (`lower::env::is_sensitive`); message redaction uses this rule as it is.
 pub fn looks_sensitive(name: &str) -> bool {
-    // One case-insensitive automaton for the whole rule: it runs on every key of the
-    // compose tree, where upper-casing a copy and searching nine times was measurable.
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        let words = SENSITIVE_CONTAINS.join("|");
-        let ends = SENSITIVE_SUFFIXES.join("|");
-        Regex::new(&format!("(?i-u)(?:{words})|(?:{ends})$")).expect("static pattern")
-    })
-    .is_match(name)
+    // Runs on every key of the compose tree: compare in place (no upper-cased copy),
+    // and build nothing (a regex here cost more to compile than a small build spends
+    // matching).
+    let b = name.as_bytes();
+    let contains = |p: &str| {
+        b.windows(p.len())
+            .any(|w| w.eq_ignore_ascii_case(p.as_bytes()))
+    };
+    let ends =
+        |s: &str| b.len() >= s.len() && b[b.len() - s.len()..].eq_ignore_ascii_case(s.as_bytes());
+    SENSITIVE_CONTAINS.iter().any(|p| contains(p)) || SENSITIVE_SUFFIXES.iter().any(|s| ends(s))
 }
 
 /// `KEY: value` / `KEY=value` pairs whose KEY looks sensitive, anywhere in a line (block

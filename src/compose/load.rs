@@ -125,9 +125,6 @@ impl Loader<'_> {
     }
 
     fn run(&mut self) -> Option<Project> {
-        // Validation needs the compiled schema validator: compile it on the other
-        // core while the files are found, read, parsed, merged and interpolated.
-        schema::compile_in_background();
         let files = self.find_files()?;
         // Project directory: --project-directory, else the first file's folder.
         self.project_dir = match &self.opts.project_directory {

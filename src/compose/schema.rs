@@ -2,56 +2,33 @@
 //! Compose itself validates with (compose-go's `schema/compose-spec.json`, copied
 //! byte for byte into `compose-spec.schema.json`, Apache-2.0). Every violation becomes a
 //! diagnostic at the `file:line:col` of the offending key or value, phrased for people
-//! ("unknown key `imagee` in service `web`; did you mean `image`?"). Pure (the one
-//! side effect: [`compile_in_background`] compiles the validator on a thread).
+//! ("unknown key `imagee` in service `web`; did you mean `image`?"). Pure.
 //!
-//! Compiling the validator (parsing the 76 KB schema, checking it against its
-//! metaschema, building regexes and the `$ref` graph) costs ~3 ms per process, about
-//! half of a 10-service build. The loader therefore starts that compile on the other
-//! core as soon as it knows it will validate, and parses and interpolates meanwhile.
+//! The validator is generated at build time from the schema file (jsonschema's
+//! `validator` macro): compiling it at run time (parsing the 76 KB schema, checking it
+//! against its metaschema, building regexes and the `$ref` graph) cost ~3 ms per
+//! process, more than the rest of a 10-service build. The runtime validator remains
+//! in the tests, which check that both find the same problems.
 
 use super::node::Node;
 use crate::diag::Diagnostic;
 use jsonschema::error::ValidationErrorKind;
-use jsonschema::Validator;
 use serde_json::Value as Json;
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
 
 const SCHEMA: &str = include_str!("compose-spec.schema.json");
 
-static VALIDATOR: OnceLock<Option<Validator>> = OnceLock::new();
-
-fn validator() -> Option<&'static Validator> {
-    VALIDATOR
-        .get_or_init(|| {
-            let schema: Json = serde_json::from_str(SCHEMA).ok()?;
-            jsonschema::validator_for(&schema).ok()
-        })
-        .as_ref()
-}
-
-/// Start compiling the validator on another thread unless it exists already;
-/// [`validate`] then waits for it (if the thread cannot be started, `validate`
-/// compiles it itself).
-pub fn compile_in_background() {
-    if VALIDATOR.get().is_none() {
-        let _ = std::thread::Builder::new().name("schema".into()).spawn(|| {
-            validator();
-        });
-    }
-}
+/// The compose schema, compiled into code.
+#[jsonschema::validator(path = "src/compose/compose-spec.schema.json")]
+struct ComposeSchema;
 
 /// Validate `root` (whose JSON form is `json`), pushing one diagnostic per problem.
 pub fn validate(root: &Node, json: &Json, diags: &mut Vec<Diagnostic>) {
-    let Some(v) = validator() else {
-        diags.push(Diagnostic::error(
-            "internal error: the compose schema failed to load",
-        ));
+    if ComposeSchema::is_valid(json) {
         return;
-    };
+    }
     let mut seen: BTreeSet<(Vec<String>, String)> = BTreeSet::new();
-    for err in v.iter_errors(json) {
+    for err in ComposeSchema::iter_errors(json) {
         let path: Vec<String> = err.instance_path().iter().map(|s| s.to_string()).collect();
         let d = describe(root, &path, err.kind(), err.instance());
         if seen.insert((path, d.message.clone())) {
@@ -233,5 +210,145 @@ fn describe(
             };
             Diagnostic::error(msg).at(span).help(hint)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::{Path, PathBuf};
+
+    /// Compose files of the fixtures and the shared corpus.
+    fn compose_files() -> Vec<PathBuf> {
+        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+            let Ok(rd) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+                    out.push(p);
+                }
+            }
+        }
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let mut out = Vec::new();
+        walk(&root.join("fixtures"), &mut out);
+        for shared in [
+            root.join("../shared/corpus"),
+            root.join("../../shared/corpus"),
+        ] {
+            walk(&shared, &mut out);
+        }
+        out.sort();
+        out
+    }
+
+    /// Every leaf and collection of `v` replaced, one at a time, by each of a few
+    /// values of other types.
+    fn mutations(v: &Json, out: &mut Vec<Json>, root: &Json, path: &mut Vec<String>) {
+        let subs = [
+            Json::Null,
+            Json::from(1),
+            Json::from(-1.5),
+            Json::from("x"),
+            Json::from(true),
+            serde_json::json!([]),
+            serde_json::json!({"x-a": 1, "bogus": [1]}),
+        ];
+        for s in &subs {
+            let mut m = root.clone();
+            let ptr: String = path
+                .iter()
+                .map(|p| format!("/{}", p.replace('~', "~0").replace('/', "~1")))
+                .collect();
+            if let Some(slot) = m.pointer_mut(&ptr) {
+                *slot = s.clone();
+                out.push(m);
+            }
+        }
+        match v {
+            Json::Object(o) => {
+                for (k, c) in o {
+                    path.push(k.clone());
+                    mutations(c, out, root, path);
+                    path.pop();
+                }
+            }
+            Json::Array(a) => {
+                for (i, c) in a.iter().enumerate() {
+                    path.push(i.to_string());
+                    mutations(c, out, root, path);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The generated validator agrees with the runtime one on validity and on where the
+    /// problems are, on every compose file we have and on thousands of type-mutated
+    /// variants of them.
+    #[test]
+    fn generated_validator_agrees_with_runtime() {
+        let schema: Json = serde_json::from_str(SCHEMA).unwrap();
+        let runtime = jsonschema::validator_for(&schema).unwrap();
+        let errors = |ours: bool, doc: &Json| -> BTreeSet<(String, String)> {
+            let key = |e: jsonschema::ValidationError<'_>| {
+                let kind = format!("{:?}", e.kind());
+                let kind = kind.split(['(', ' ', '{']).next().unwrap_or("").to_string();
+                (e.instance_path().to_string(), kind)
+            };
+            if ours {
+                ComposeSchema::iter_errors(doc).map(key).collect()
+            } else {
+                runtime.iter_errors(doc).map(key).collect()
+            }
+        };
+        let files = compose_files();
+        assert!(
+            files.len() > 100,
+            "only {} compose files found",
+            files.len()
+        );
+        let (mut docs, mut checked) = (0, 0);
+        for f in &files {
+            let Ok(text) = std::fs::read_to_string(f) else {
+                continue;
+            };
+            let Ok(doc) = serde_yaml::from_str::<Json>(&text) else {
+                continue;
+            };
+            docs += 1;
+            let mut variants = vec![doc.clone()];
+            mutations(&doc, &mut variants, &doc, &mut Vec::new());
+            for v in variants.iter().take(400) {
+                assert_eq!(
+                    ComposeSchema::is_valid(v),
+                    runtime.is_valid(v),
+                    "{}: {v}",
+                    f.display()
+                );
+                let (gen, run) = (errors(true, v), errors(false, v));
+                // Same places; the generated code may stop at the first failing keyword
+                // of a subschema (an `enum` before its `type`), so its kinds are a subset.
+                let paths = |s: &BTreeSet<(String, String)>| -> BTreeSet<String> {
+                    s.iter().map(|(p, _)| p.clone()).collect()
+                };
+                assert_eq!(paths(&gen), paths(&run), "{}: {v}", f.display());
+                assert!(
+                    gen.is_subset(&run),
+                    "{}: {v}\n{gen:?}\n{run:?}",
+                    f.display()
+                );
+                checked += 1;
+            }
+        }
+        assert!(
+            docs > 100 && checked > 10_000,
+            "{docs} files, {checked} documents"
+        );
     }
 }
