@@ -11,7 +11,7 @@ use compose2k8s::lower::{self, Options as LowerOptions};
 use compose2k8s::source::{Sources, Span};
 use compose2k8s::{config_view, load, LoadOptions};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Read;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -283,7 +283,7 @@ fn config(opts: &LoadOptions, format: ConfigFormat) -> i32 {
             .map_err(|e| e.to_string()),
     };
     match text {
-        Ok(text) => write_stdout(&text),
+        Ok(text) => write_stdout(&[(String::new(), text)]),
         Err(e) => render_failed(&e),
     }
 }
@@ -294,9 +294,9 @@ fn render_failed(e: &str) -> i32 {
     1
 }
 
-fn write_stdout(text: &str) -> i32 {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+/// Write the contents of `files` to standard output, in order.
+fn write_stdout(files: &[(String, String)]) -> i32 {
+    match emit::write::write_atomic(&Target::Stdout, files) {
         Ok(()) => 0,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
         Err(e) => {
@@ -396,8 +396,7 @@ fn build(opts: &LoadOptions, a: &BuildArgs) -> i32 {
     std::mem::forget(project);
     std::mem::forget(lowered.manifests);
     if let Target::Stdout = target {
-        let text = files.into_iter().map(|(_, t)| t).collect::<String>();
-        return write_stdout(&text);
+        return write_stdout(&files);
     }
     if a.check {
         return match emit::write::check(&target, &files) {

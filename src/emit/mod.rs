@@ -37,8 +37,8 @@ pub fn render_stream(ms: &[Manifest]) -> Result<String, Error> {
     if ms.len() >= PARALLEL_FROM {
         let (first, second) = ms.split_at(ms.len() / 2);
         let (out, rest) = std::thread::scope(|s| {
-            let rest = s.spawn(|| render_documents(second, ms.len() * 1024));
-            let out = render_documents(first, ms.len() * 2048);
+            let rest = s.spawn(|| render_documents(second, second.len() * GUESS));
+            let out = render_documents(first, ms.len() * GUESS);
             (out, rest.join())
         });
         return match rest {
@@ -51,8 +51,11 @@ pub fn render_stream(ms: &[Manifest]) -> Result<String, Error> {
             Err(e) => std::panic::resume_unwind(e),
         };
     }
-    render_documents(ms, ms.len() * 2048)
+    render_documents(ms, ms.len() * GUESS)
 }
+
+/// Typical bytes per rendered manifest (the buffer grows past it when needed).
+const GUESS: usize = 800;
 
 /// Below this many manifests a second thread costs more than it saves.
 const PARALLEL_FROM: usize = 256;

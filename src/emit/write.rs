@@ -39,8 +39,13 @@ pub enum Target {
 }
 
 /// Write `files` to `target`. `Stdout` and `File` receive the contents concatenated in
-/// order (paths ignored); `Dir` receives each file at its relative path.
+/// order (paths ignored); `Dir` receives each file at its relative path. A file or
+/// directory that already holds exactly this output is left untouched (no temporary,
+/// no sync, no rename, same modification time): the usual case in a pre-commit hook.
 pub fn write_atomic(target: &Target, files: &[(String, String)]) -> io::Result<()> {
+    if up_to_date(target, files) {
+        return Ok(());
+    }
     match target {
         Target::Stdout => {
             let mut out = io::stdout().lock();
@@ -71,6 +76,52 @@ pub struct CheckOutcome {
 impl CheckOutcome {
     pub fn is_up_to_date(&self) -> bool {
         self.stale.is_empty() && self.missing.is_empty() && self.extra.is_empty()
+    }
+}
+
+/// Whether `target` already holds exactly `files` (and, for a directory, no stale
+/// files of ours). Cheap: no diff is computed, and reading stops at the first
+/// difference in size. Any error reading says "no" (the write then reports it).
+fn up_to_date(target: &Target, files: &[(String, String)]) -> bool {
+    let same = |path: &Path, parts: &mut dyn Iterator<Item = &str>| -> bool {
+        let parts: Vec<&str> = parts.collect();
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        match fs::metadata(path) {
+            Ok(md) if md.is_file() && md.len() == len as u64 => {}
+            _ => return false,
+        }
+        let Ok(old) = fs::read(path) else {
+            return false;
+        };
+        let mut at = 0;
+        parts.iter().all(|p| {
+            let ok = old.get(at..at + p.len()) == Some(p.as_bytes());
+            at += p.len();
+            ok
+        })
+    };
+    match target {
+        Target::Stdout => false,
+        Target::File(path) => same(path, &mut files.iter().map(|(_, c)| c.as_str())),
+        Target::Dir(dir) => {
+            if validate(files).is_err() {
+                return false;
+            }
+            let all_same = files
+                .iter()
+                .all(|(rel, c)| same(&dir.join(rel), &mut std::iter::once(c.as_str())));
+            let Ok(entries) = fs::read_dir(dir) else {
+                return false;
+            };
+            let wanted: HashSet<&str> = files.iter().map(|(r, _)| r.as_str()).collect();
+            all_same
+                && entries.into_iter().all(|e| {
+                    e.is_ok_and(|e| {
+                        wanted.contains(e.file_name().to_string_lossy().as_ref())
+                            || is_ours(&e.path()).is_ok_and(|ours| !ours)
+                    })
+                })
+        }
     }
 }
 
@@ -493,6 +544,59 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    #[cfg(unix)]
+    fn inode(p: &Path) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(p).unwrap().ino()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn unchanged_output_is_not_rewritten() {
+        let tmp = tempfile::tempdir().unwrap();
+        // One file: same bytes keep the very same file; other bytes replace it.
+        let f = tmp.path().join("out.yaml");
+        let t = Target::File(f.clone());
+        let two = files(&[("-", "apiVersion: v1\n"), ("-", "---\nkind: X\n")]);
+        write_atomic(&t, &two).unwrap();
+        let first = inode(&f);
+        write_atomic(&t, &two).unwrap();
+        assert_eq!(inode(&f), first);
+        assert!(up_to_date(&t, &two));
+        for other in [
+            files(&[("-", "apiVersion: v1\n"), ("-", "---\nkind: Y\n")]),
+            files(&[("-", "apiVersion: v1\n")]),
+            files(&[("-", "apiVersion: v1\n---\nkind: X\n\n")]),
+        ] {
+            assert!(!up_to_date(&t, &other));
+        }
+        write_atomic(&t, &files(&[("-", "apiVersion: v2\n")])).unwrap();
+        assert_ne!(inode(&f), first);
+        assert_eq!(fs::read_to_string(&f).unwrap(), "apiVersion: v2\n");
+
+        // A directory: untouched only if every file matches and no stale file of ours
+        // is left; files that are not ours do not matter.
+        let dir = tmp.path().join("out");
+        let d = Target::Dir(dir.clone());
+        let set = files(&[
+            ("a.yaml", "apiVersion: v1\n"),
+            ("b.yaml", "apiVersion: v1\nb: 1\n"),
+        ]);
+        write_atomic(&d, &set).unwrap();
+        fs::write(dir.join("README.md"), "keep").unwrap();
+        let a = inode(&dir.join("a.yaml"));
+        write_atomic(&d, &set).unwrap();
+        assert_eq!(inode(&dir.join("a.yaml")), a);
+        fs::write(dir.join("stale.yaml"), "apiVersion: v1\n").unwrap();
+        assert!(!up_to_date(&d, &set));
+        write_atomic(&d, &set).unwrap();
+        assert!(!dir.join("stale.yaml").exists());
+        assert_eq!(fs::read_to_string(dir.join("README.md")).unwrap(), "keep");
+        assert!(up_to_date(&d, &set));
+        assert!(!up_to_date(&d, &set[..1]));
+        assert!(!up_to_date(&Target::Stdout, &set));
     }
 
     #[test]
