@@ -133,6 +133,20 @@ impl Slot {
     }
 }
 
+/// The `Serializer` methods for every integer type: the decimal digits, as `plain`.
+macro_rules! integers {
+    () => {
+        integers!(serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
+            serialize_i128: i128, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32,
+            serialize_u64: u64, serialize_u128: u128);
+    };
+    ($($method:ident: $t:ty),*) => {
+        $(fn $method(self, v: $t) -> Result<(), Error> {
+            self.plain(itoa::Buffer::new().format(v))
+        })*
+    };
+}
+
 /// Writes one value into `out` at `slot`.
 struct ValueWriter<'a> {
     out: &'a mut String,
@@ -140,8 +154,8 @@ struct ValueWriter<'a> {
 }
 
 impl<'a> ValueWriter<'a> {
-    /// A scalar written on the current line, ending it.
-    fn inline(self, text: &str) -> Result<(), Error> {
+    /// A scalar written as is on the current line, ending it.
+    fn plain(self, text: &str) -> Result<(), Error> {
         self.slot.open_leaf(self.out);
         self.out.push_str(text);
         self.out.push('\n');
@@ -290,38 +304,9 @@ impl<'a> ser::Serializer for ValueWriter<'a> {
     type SerializeStructVariant = Collection<'a>;
 
     fn serialize_bool(self, v: bool) -> Result<(), Error> {
-        self.inline(if v { "true" } else { "false" })
+        self.plain(if v { "true" } else { "false" })
     }
-    fn serialize_i8(self, v: i8) -> Result<(), Error> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), Error> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), Error> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        self.inline(itoa::Buffer::new().format(v))
-    }
-    fn serialize_i128(self, v: i128) -> Result<(), Error> {
-        self.inline(itoa::Buffer::new().format(v))
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), Error> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Error> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Error> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        self.inline(itoa::Buffer::new().format(v))
-    }
-    fn serialize_u128(self, v: u128) -> Result<(), Error> {
-        self.inline(itoa::Buffer::new().format(v))
-    }
+    integers!();
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
         self.serialize_f64(v.into())
     }
@@ -334,7 +319,7 @@ impl<'a> ser::Serializer for ValueWriter<'a> {
                 self.out.push('\n');
                 Ok(())
             }
-            None => self.inline("null"),
+            None => self.plain("null"),
         }
     }
     fn serialize_char(self, v: char) -> Result<(), Error> {
@@ -353,16 +338,16 @@ impl<'a> ser::Serializer for ValueWriter<'a> {
         seq.end()
     }
     fn serialize_none(self) -> Result<(), Error> {
-        self.inline("null")
+        self.plain("null")
     }
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
         value.serialize(self)
     }
     fn serialize_unit(self) -> Result<(), Error> {
-        self.inline("null")
+        self.plain("null")
     }
     fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Error> {
-        self.inline("null")
+        self.plain("null")
     }
     fn serialize_unit_variant(
         self,
@@ -431,49 +416,51 @@ impl<'a> ser::Serializer for ValueWriter<'a> {
     }
 }
 
-impl ser::SerializeSeq for Collection<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.finish()
-    }
+/// The sequence-like serde compounds: each element is a `- ` entry.
+macro_rules! sequence_like {
+    ($($trait:ident::$method:ident),*) => {
+        $(impl ser::$trait for Collection<'_> {
+            type Ok = ();
+            type Error = Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+                self.element(value)
+            }
+            fn end(self) -> Result<(), Error> {
+                self.finish()
+            }
+        })*
+    };
 }
 
-impl ser::SerializeTuple for Collection<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.finish()
-    }
+sequence_like!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
+
+/// The struct-like serde compounds: each field is a `key: value` entry.
+macro_rules! struct_like {
+    ($($trait:ident),*) => {
+        $(impl ser::$trait for Collection<'_> {
+            type Ok = ();
+            type Error = Error;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), Error> {
+                self.key(key)?;
+                self.value(value)
+            }
+            fn end(self) -> Result<(), Error> {
+                self.finish()
+            }
+        })*
+    };
 }
 
-impl ser::SerializeTupleStruct for Collection<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleVariant for Collection<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.finish()
-    }
-}
+struct_like!(SerializeStruct, SerializeStructVariant);
 
 impl ser::SerializeMap for Collection<'_> {
     type Ok = ();
@@ -489,38 +476,6 @@ impl ser::SerializeMap for Collection<'_> {
     }
 }
 
-impl ser::SerializeStruct for Collection<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        self.key(key)?;
-        self.value(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeStructVariant for Collection<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        self.key(key)?;
-        self.value(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.finish()
-    }
-}
-
 /// Writes a mapping key on the current line. Like serde_json, keys must be strings;
 /// numbers, booleans and characters become their string form.
 struct KeyWriter<'a> {
@@ -528,7 +483,8 @@ struct KeyWriter<'a> {
 }
 
 impl KeyWriter<'_> {
-    fn text(self, s: &str) -> Result<(), Error> {
+    /// Keys are strings, quoted when needed (an integer key `8080` becomes `'8080'`).
+    fn plain(self, s: &str) -> Result<(), Error> {
         write_str_inline(self.out, s);
         Ok(())
     }
@@ -550,38 +506,9 @@ impl ser::Serializer for KeyWriter<'_> {
     type SerializeStructVariant = ser::Impossible<(), Error>;
 
     fn serialize_bool(self, v: bool) -> Result<(), Error> {
-        self.text(if v { "true" } else { "false" })
+        self.plain(if v { "true" } else { "false" })
     }
-    fn serialize_i8(self, v: i8) -> Result<(), Error> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), Error> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), Error> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        self.text(itoa::Buffer::new().format(v))
-    }
-    fn serialize_i128(self, v: i128) -> Result<(), Error> {
-        self.text(itoa::Buffer::new().format(v))
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), Error> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Error> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Error> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        self.text(itoa::Buffer::new().format(v))
-    }
-    fn serialize_u128(self, v: u128) -> Result<(), Error> {
-        self.text(itoa::Buffer::new().format(v))
-    }
+    integers!();
     fn serialize_f32(self, _v: f32) -> Result<(), Error> {
         Err(key_must_be_a_string())
     }
@@ -589,10 +516,10 @@ impl ser::Serializer for KeyWriter<'_> {
         Err(key_must_be_a_string())
     }
     fn serialize_char(self, v: char) -> Result<(), Error> {
-        self.text(v.encode_utf8(&mut [0; 4]))
+        self.plain(v.encode_utf8(&mut [0; 4]))
     }
     fn serialize_str(self, v: &str) -> Result<(), Error> {
-        self.text(v)
+        self.plain(v)
     }
     fn serialize_bytes(self, _v: &[u8]) -> Result<(), Error> {
         Err(key_must_be_a_string())
@@ -615,7 +542,7 @@ impl ser::Serializer for KeyWriter<'_> {
         _index: u32,
         variant: &'static str,
     ) -> Result<(), Error> {
-        self.text(variant)
+        self.plain(variant)
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
