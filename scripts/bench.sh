@@ -28,7 +28,10 @@ echo "$(nproc) cores, $(uname -m); $("$bin" --version)"
 #   new_ms     `build -o out.yaml` where out.yaml does not exist (temp file, fsync, rename)
 #   same_ms    `build -o out.yaml` where out.yaml already holds this output (left
 #              untouched: the usual pre-commit case)
-printf '%-6s %9s %9s %16s %8s %8s %8s\n' N input_B output_B stdout_ms/min new_ms same_ms rss_MB
+#   instr_M    instructions of one stdout build (valgrind --tool=callgrind; N <= 1000
+#              and only when valgrind is installed): the figure that does not move with
+#              the machine's load
+printf '%-6s %9s %9s %16s %8s %8s %8s %8s\n' N input_B output_B stdout_ms/min new_ms same_ms rss_MB instr_M
 median() { python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results'][0]; print('%.1f' % (r['median']*1000))" "$1"; }
 fastest() { python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results'][0]; print('%.1f' % (r['min']*1000))" "$1"; }
 for n in "${sizes[@]}"; do
@@ -44,9 +47,14 @@ for n in "${sizes[@]}"; do
   hyperfine -N --warmup 3 --runs "$runs" --export-json "$d/same.json" \
     "$bin build -f $d/compose.yaml -o $out" >/dev/null
   rss=$( { /usr/bin/time -f '%M' "$bin" build -f "$d/compose.yaml" 2>&1 >/dev/null; } | tail -1)
-  printf '%-6s %9s %9s %16s %8s %8s %8.1f\n' "$n" "$(stat -c %s "$d/compose.yaml")" \
+  instr=-
+  if [ "$n" -le 1000 ] && command -v valgrind >/dev/null; then
+    instr=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" build -f "$d/compose.yaml" 2>&1 >/dev/null \
+      | sed -n 's/.*Collected : *\([0-9]*\).*/\1/p' | python3 -c "import sys; print('%.1f' % (int(sys.stdin.read())/1e6))")
+  fi
+  printf '%-6s %9s %9s %16s %8s %8s %8.1f %8s\n' "$n" "$(stat -c %s "$d/compose.yaml")" \
     "$(stat -c %s "$out")" "$(median "$d/stdout.json")/$(fastest "$d/stdout.json")" "$(median "$d/new.json")" \
-    "$(median "$d/same.json")" "$(echo "$rss/1024" | bc -l)"
+    "$(median "$d/same.json")" "$(echo "$rss/1024" | bc -l)" "$instr"
 done
 echo
 echo "stages (in process, median of repeated runs):"
