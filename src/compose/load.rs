@@ -859,7 +859,7 @@ impl Loader<'_> {
                     let val = if v.is_null() {
                         Ok(T::default())
                     } else {
-                        serde_json::from_value::<T>(v.to_json())
+                        super::de::from_node::<T>(v)
                     };
                     match val {
                         Ok(mut t) => {
@@ -940,17 +940,15 @@ impl Loader<'_> {
 
     /// One service: extensions split off, typed, environment resolved.
     fn service(&mut self, name: &str, node: Node) -> Option<Service> {
-        let mut json = node.to_json();
-        let mut extensions = BTreeMap::new();
-        if let Json::Object(m) = &mut json {
-            let xs: Vec<String> = m.keys().filter(|k| k.starts_with("x-")).cloned().collect();
-            for k in xs {
-                if let Some(v) = m.remove(&k) {
-                    extensions.insert(k, v);
-                }
-            }
-        }
-        let mut svc: Service = match serde_json::from_value(json) {
+        // `x-*` keys are kept apart (as JSON); the rest is read straight from the tree.
+        let extensions: BTreeMap<String, Json> = node
+            .as_map()
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| k.name.starts_with("x-"))
+            .map(|(k, v)| (k.name.clone(), v.to_json()))
+            .collect();
+        let mut svc: Service = match super::de::from_node_without_extensions(&node) {
             Ok(s) => s,
             Err(e) => {
                 self.err(Diagnostic::error(format!("invalid service `{name}`: {e}")).at(node.span));

@@ -4,6 +4,7 @@
 //! interpolation -> schema check -> canonical long syntax -> typed [`model::Project`].
 
 pub mod canon;
+pub mod de;
 pub mod dotenv;
 pub mod environment;
 pub mod interpolate;
