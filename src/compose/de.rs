@@ -8,26 +8,10 @@
 
 use super::node::{go_float, Key, Node, Value};
 use serde::de::{self, DeserializeOwned, IntoDeserializer, Visitor};
-use std::fmt::{self, Display};
 
 /// A deserialisation failure: serde's own message (`invalid type: ...`, `unknown field
 /// ...`), as `serde_json` would phrase it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Error(String);
-
-impl Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl de::Error for Error {
-    fn custom<T: Display>(msg: T) -> Self {
-        Error(msg.to_string())
-    }
-}
+pub use serde::de::value::Error;
 
 /// Deserialise `T` from `node`.
 pub fn from_node<T: DeserializeOwned>(node: &Node) -> Result<T, Error> {
@@ -157,6 +141,11 @@ impl NodeDe<'_> {
     }
 }
 
+/// A mapping key, borrowed, as a deserialiser.
+fn key_de(k: &Key) -> de::value::BorrowedStrDeserializer<'_, Error> {
+    de::value::BorrowedStrDeserializer::new(&k.name)
+}
+
 fn skipped(k: &Key, skip_extensions: bool) -> bool {
     skip_extensions && k.name.starts_with("x-")
 }
@@ -198,9 +187,7 @@ impl<'de> de::MapAccess<'de> for Entries<'de> {
                 continue;
             }
             self.value = Some(v);
-            let key: de::value::BorrowedStrDeserializer<'de, Error> =
-                de::value::BorrowedStrDeserializer::new(&k.name);
-            return seed.deserialize(key).map(Some);
+            return seed.deserialize(key_de(k)).map(Some);
         }
         Ok(None)
     }
@@ -228,9 +215,7 @@ impl<'de> de::EnumAccess<'de> for Variant<'de> {
         self,
         seed: V,
     ) -> Result<(V::Value, NodeDe<'de>), Error> {
-        let key: de::value::BorrowedStrDeserializer<'de, Error> =
-            de::value::BorrowedStrDeserializer::new(&self.key.name);
-        Ok((seed.deserialize(key)?, de(self.value)))
+        Ok((seed.deserialize(key_de(self.key))?, de(self.value)))
     }
 }
 
@@ -272,7 +257,7 @@ mod tests {
     }
 
     /// Whatever `serde_json::from_value(node.to_json())` makes or says, we make or say.
-    fn same<T: DeserializeOwned + fmt::Debug + PartialEq>(yaml: &str) {
+    fn same<T: DeserializeOwned + std::fmt::Debug + PartialEq>(yaml: &str) {
         let n = tree(yaml);
         let ours = from_node::<T>(&n).map_err(|e| e.to_string());
         let theirs = serde_json::from_value::<T>(n.to_json()).map_err(|e| e.to_string());

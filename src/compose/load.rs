@@ -189,9 +189,10 @@ impl Loader<'_> {
         }
         let json = root.to_json();
         schema::validate(&root, &json, &mut self.diags);
-        drop(json); // a copy of the whole tree: free it before the model is built
-                    // Short-syntax errors (ports, volumes, durations...) are reported even when the
-                    // schema found problems, so one run shows as many as possible.
+        // The JSON form is a copy of the whole tree: free it before the model is built.
+        drop(json);
+        // Short-syntax errors (ports, volumes, durations...) are reported even when the
+        // schema found problems, so one run shows as many as possible.
         canon::canonical(&mut root, &mut self.diags);
         if self.has_errors() {
             return None;

@@ -83,8 +83,8 @@ impl CheckOutcome {
 /// files of ours). Cheap: no diff is computed, and reading stops at the first
 /// difference in size. Any error reading says "no" (the write then reports it).
 fn up_to_date(target: &Target, files: &[(String, String)]) -> bool {
-    let same = |path: &Path, parts: &mut dyn Iterator<Item = &str>| -> bool {
-        let parts: Vec<&str> = parts.collect();
+    // Whether the file at `path` holds exactly `parts`, concatenated.
+    let same = |path: &Path, parts: &[&str]| -> bool {
         let len: usize = parts.iter().map(|p| p.len()).sum();
         match fs::metadata(path) {
             Ok(md) if md.is_file() && md.len() == len as u64 => {}
@@ -93,34 +93,36 @@ fn up_to_date(target: &Target, files: &[(String, String)]) -> bool {
         let Ok(old) = fs::read(path) else {
             return false;
         };
-        let mut at = 0;
-        parts.iter().all(|p| {
-            let ok = old.get(at..at + p.len()) == Some(p.as_bytes());
-            at += p.len();
-            ok
+        let mut rest = old.as_slice();
+        parts.iter().all(|p| match rest.split_at_checked(p.len()) {
+            Some((head, tail)) if head == p.as_bytes() => {
+                rest = tail;
+                true
+            }
+            _ => false,
         })
     };
     match target {
         Target::Stdout => false,
-        Target::File(path) => same(path, &mut files.iter().map(|(_, c)| c.as_str())),
+        Target::File(path) => {
+            let parts: Vec<&str> = files.iter().map(|(_, c)| c.as_str()).collect();
+            same(path, &parts)
+        }
         Target::Dir(dir) => {
-            if validate(files).is_err() {
+            if validate(files).is_err() || !files.iter().all(|(rel, c)| same(&dir.join(rel), &[c]))
+            {
                 return false;
             }
-            let all_same = files
-                .iter()
-                .all(|(rel, c)| same(&dir.join(rel), &mut std::iter::once(c.as_str())));
             let Ok(entries) = fs::read_dir(dir) else {
                 return false;
             };
             let wanted: HashSet<&str> = files.iter().map(|(r, _)| r.as_str()).collect();
-            all_same
-                && entries.into_iter().all(|e| {
-                    e.is_ok_and(|e| {
-                        wanted.contains(e.file_name().to_string_lossy().as_ref())
-                            || is_ours(&e.path()).is_ok_and(|ours| !ours)
-                    })
+            entries.into_iter().all(|e| {
+                e.is_ok_and(|e| {
+                    wanted.contains(e.file_name().to_string_lossy().as_ref())
+                        || is_ours(&e.path()).is_ok_and(|ours| !ours)
                 })
+            })
         }
     }
 }

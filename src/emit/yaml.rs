@@ -32,7 +32,6 @@
 
 use serde::ser::{self, Serialize};
 use serde_json::Number;
-use std::fmt::{self, Display};
 
 /// Render one value as a YAML document body (no `---`), ending with a newline.
 pub fn to_string<T: Serialize + ?Sized>(v: &T) -> Result<String, Error> {
@@ -53,22 +52,8 @@ pub fn write_document<T: Serialize + ?Sized>(out: &mut String, v: &T) -> Result<
 
 /// Why a value could not be written: its `Serialize` impl reported an error, or a map
 /// key was not a string (or a number or character, which are written as strings).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Error(String);
-
-impl Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl ser::Error for Error {
-    fn custom<T: Display>(msg: T) -> Self {
-        Error(msg.to_string())
-    }
-}
+/// serde's own message-carrying error, as nothing more is needed.
+pub use serde::de::value::Error;
 
 /// Keys whose written form (quotes and escapes included) is longer than this many
 /// bytes use the explicit `? key` form: YAML limits implicit keys to 1024 characters
@@ -491,7 +476,7 @@ impl KeyWriter<'_> {
 }
 
 fn key_must_be_a_string() -> Error {
-    Error("a mapping key must be a string".to_string())
+    ser::Error::custom("a mapping key must be a string")
 }
 
 impl ser::Serializer for KeyWriter<'_> {
