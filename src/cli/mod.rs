@@ -380,7 +380,8 @@ fn build(opts: &LoadOptions, a: &BuildArgs) -> i32 {
         (Target::Dir(_), OutFormat::Json) => emit::render_files(ms, emit::Format::Json),
         (Target::Dir(_), OutFormat::Yaml) => emit::render_files(ms, emit::Format::Yaml),
         (_, OutFormat::Json) => emit::render_json_list(ms).map(one),
-        (_, OutFormat::Yaml) => emit::render_stream(ms).map(one),
+        (_, OutFormat::Yaml) => emit::render_stream_parts(ms)
+            .map(|parts| parts.into_iter().map(|p| (String::new(), p)).collect()),
         // Refused in `run` before loading; kept so the match stays total.
         (_, OutFormat::Kustomize) => {
             eprintln!("error: --format kustomize needs -o DIR");

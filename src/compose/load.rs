@@ -843,7 +843,7 @@ impl Loader<'_> {
                 let node = std::mem::replace(node, Node::null(node.span));
                 if let Some(mut svc) = self.service(&k.name, node) {
                     svc.key_span = k.span;
-                    p.services.insert(k.name.clone(), svc);
+                    p.services.insert(k.name.clone(), Box::new(svc));
                 }
             }
         }

@@ -32,43 +32,63 @@ pub use yaml::Error;
 /// One multi-document YAML stream: documents separated by `---` lines, ending with a
 /// newline; no manifests give the empty string.
 pub fn render_stream(ms: &[Manifest]) -> Result<String, Error> {
+    Ok(render_stream_parts(ms)?.concat())
+}
+
+/// [`render_stream`] as consecutive parts whose concatenation is the stream, for
+/// writers that can take them one after the other: a large stream is never copied
+/// into one buffer, and no buffer outgrows its content by more than one part.
+pub fn render_stream_parts(ms: &[Manifest]) -> Result<Vec<String>, Error> {
     // Large streams are rendered in two halves at once (documents are independent);
     // the bytes are the same as rendering them in one go.
     if ms.len() >= PARALLEL_FROM {
         let (first, second) = ms.split_at(ms.len() / 2);
         let (out, rest) = std::thread::scope(|s| {
-            let rest = s.spawn(|| render_documents(second, second.len() * GUESS));
-            let out = render_documents(first, ms.len() * GUESS);
-            (out, rest.join())
+            let rest = s.spawn(|| render_parts(second, true));
+            (render_parts(first, false), rest.join())
         });
         return match rest {
             Ok(rest) => {
                 let mut out = out?;
-                out.push_str("---\n");
-                out.push_str(&rest?);
+                out.extend(rest?);
                 Ok(out)
             }
             Err(e) => std::panic::resume_unwind(e),
         };
     }
-    render_documents(ms, ms.len() * GUESS)
+    render_parts(ms, false)
 }
 
-/// Typical bytes per rendered manifest (the buffer grows past it when needed).
-const GUESS: usize = 800;
+/// Bytes per part: a part is closed once it holds more than `PART - SLACK` bytes, so
+/// parts are few and a part's unused capacity is small (a document larger than what
+/// is left grows its part, rarely).
+const PART: usize = 64 * 1024;
+const SLACK: usize = 4 * 1024;
 
 /// Below this many manifests a second thread costs more than it saves.
 const PARALLEL_FROM: usize = 256;
 
-fn render_documents(ms: &[Manifest], capacity: usize) -> Result<String, Error> {
-    let mut out = String::with_capacity(capacity);
+/// `ms` rendered in parts of at most about [`PART`] bytes; `after` says whether a
+/// document precedes these (so the first needs a `---` separator too).
+fn render_parts(ms: &[Manifest], after: bool) -> Result<Vec<String>, Error> {
+    let mut parts = Vec::new();
+    let mut out = String::new();
     for (i, m) in ms.iter().enumerate() {
-        if i > 0 {
+        if out.len() > PART - SLACK {
+            parts.push(std::mem::take(&mut out));
+        }
+        if out.capacity() == 0 {
+            out.reserve_exact(PART);
+        }
+        if after || i > 0 {
             out.push_str("---\n");
         }
         yaml::write_document(&mut out, &m.body)?;
     }
-    Ok(out)
+    if !out.is_empty() {
+        parts.push(out);
+    }
+    Ok(parts)
 }
 
 /// All manifests as one pretty-printed (2-space) JSON `v1` List, ending with a newline.
@@ -308,16 +328,36 @@ mod tests {
     }
 
     #[test]
-    fn stream_in_two_halves_is_the_same() {
-        for n in [PARALLEL_FROM, PARALLEL_FROM + 1, 3 * PARALLEL_FROM] {
+    fn stream_in_halves_and_parts_is_the_same() {
+        for n in [
+            1,
+            2,
+            PARALLEL_FROM - 1,
+            PARALLEL_FROM,
+            PARALLEL_FROM + 1,
+            3 * PARALLEL_FROM,
+            3000,
+        ] {
             let ms: Vec<Manifest> = (0..n)
                 .map(|i| m("ConfigMap", &format!("c{i}"), (i % 3 == 0).then_some("ns")))
                 .collect();
-            assert_eq!(
-                render_stream(&ms).unwrap(),
-                render_documents(&ms, 0).unwrap(),
-                "{n}"
-            );
+            let one_by_one: Vec<String> = ms
+                .iter()
+                .map(|m| yaml::to_string(&m.body).unwrap())
+                .collect();
+            let parts = render_stream_parts(&ms).unwrap();
+            assert_eq!(parts.concat(), one_by_one.join("---\n"), "{n}");
+            assert_eq!(render_stream(&ms).unwrap(), parts.concat(), "{n}");
+            // Parts stay near PART bytes (these documents are small); each but the
+            // first starts with a separator.
+            for (i, p) in parts.iter().enumerate() {
+                assert!(p.len() <= PART, "{n}: {}", p.len());
+                assert!(p.capacity() <= PART, "{n}: {}", p.capacity());
+                assert_eq!(p.starts_with("---\n"), i > 0, "{n}");
+            }
+            if n == 3000 {
+                assert!(parts.len() > 2, "{n}: {} parts", parts.len());
+            }
         }
     }
 

@@ -54,7 +54,7 @@ pub fn write_atomic(target: &Target, files: &[(String, String)]) -> io::Result<(
             }
             out.flush()
         }
-        Target::File(path) => write_file_atomic(path, &concat(files)),
+        Target::File(path) => write_file_atomic(path, files),
         Target::Dir(dir) => write_dir_atomic(dir, files),
     }
 }
@@ -288,7 +288,8 @@ fn set_mode(path: &Path, existing: Option<fs::Permissions>, _default: u32) -> io
     }
 }
 
-fn write_file_atomic(path: &Path, content: &str) -> io::Result<()> {
+/// Write the contents of `files`, concatenated, to the file at `path` (module doc).
+fn write_file_atomic(path: &Path, files: &[(String, String)]) -> io::Result<()> {
     let path = resolve(path)?;
     let existing = match fs::metadata(&path) {
         Ok(md) if md.is_dir() => {
@@ -307,7 +308,9 @@ fn write_file_atomic(path: &Path, content: &str) -> io::Result<()> {
         .prefix(&format!(".{}.", file_name_of(&path)?))
         .suffix(".tmp")
         .tempfile_in(&parent)?;
-    tmp.write_all(content.as_bytes())?;
+    for (_, content) in files {
+        tmp.write_all(content.as_bytes())?;
+    }
     tmp.as_file().sync_all()?;
     set_mode(tmp.path(), existing, 0o644)?;
     tmp.persist(&path).map_err(|e| e.error)?;

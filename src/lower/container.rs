@@ -374,7 +374,7 @@ fn resources(ctx: &mut Ctx, svc: &Service) -> Option<ResourceRequirements> {
         svc,
         lim.and_then(|l| l.cpus.as_ref()),
         &["deploy", "resources", "limits", "cpus"],
-        svc.cpus.as_ref(),
+        svc.cpus.as_deref(),
         "cpus",
         |j| cpu_millis(j).ok().map(format_millis),
     );
@@ -383,7 +383,7 @@ fn resources(ctx: &mut Ctx, svc: &Service) -> Option<ResourceRequirements> {
         svc,
         lim.and_then(|l| l.memory.as_ref()),
         &["deploy", "resources", "limits", "memory"],
-        svc.mem_limit.as_ref(),
+        svc.mem_limit.as_deref(),
         "mem_limit",
         |j| bytes_of(j).ok().map(|b| quantity::memory(b).0),
     );
@@ -401,7 +401,7 @@ fn resources(ctx: &mut Ctx, svc: &Service) -> Option<ResourceRequirements> {
         svc,
         rsv.and_then(|r| r.memory.as_ref()),
         &["deploy", "resources", "reservations", "memory"],
-        svc.mem_reservation.as_ref(),
+        svc.mem_reservation.as_deref(),
         "mem_reservation",
         |j| bytes_of(j).ok().map(|b| quantity::memory(b).0),
     );
@@ -465,7 +465,7 @@ fn resources(ctx: &mut Ctx, svc: &Service) -> Option<ResourceRequirements> {
             gpus += gpu_count(ctx, svc, d, &at);
         }
     }
-    match &svc.gpus {
+    match svc.gpus.as_deref() {
         Some(Json::String(s)) if s == "all" => {
             gpus += gpu_count(
                 ctx,

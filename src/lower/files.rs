@@ -805,7 +805,7 @@ mod tests {
             ],
             ..Service::default()
         };
-        p.services.insert("web".into(), svc);
+        p.services.insert("web".into(), Box::new(svc));
         p
     }
 

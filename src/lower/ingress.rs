@@ -288,7 +288,7 @@ mod tests {
             ..ComposeService::default()
         };
         svc.labels.insert("com.example.team".into(), "a".into());
-        project.services.insert("web".into(), svc);
+        project.services.insert("web".into(), Box::new(svc));
         let (names, _) = names::compute(&project);
         let mut ctx = Ctx {
             project: &project,
@@ -366,10 +366,10 @@ mod tests {
         };
         project.services.insert(
             "web".into(),
-            ComposeService {
+            Box::new(ComposeService {
                 name: "web".into(),
                 ..ComposeService::default()
-            },
+            }),
         );
         let opts = host_opts("x.example.com");
         let mut plan_ext = ServiceExt {

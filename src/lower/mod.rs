@@ -198,7 +198,7 @@ fn lower_with(project: &Project, opts: &Options, two_threads: bool) -> Lowered {
     names::assign(&mut ctx);
     files::prepare(&mut ctx);
 
-    let services: Vec<&Service> = project.services.values().collect();
+    let services: Vec<&Service> = project.services.values().map(|s| &**s).collect();
     if two_threads {
         // Services are independent once names are assigned: the second half is lowered
         // on another thread with its own diagnostics, then everything is appended in

@@ -320,10 +320,10 @@ mod tests {
         for s in services {
             p.services.insert(
                 s.to_string(),
-                Service {
+                Box::new(Service {
                     name: s.to_string(),
                     ..Service::default()
-                },
+                }),
             );
         }
         p
@@ -440,7 +440,7 @@ mod tests {
             s.container_name = Some("my_db".into());
             s.networks.insert(
                 "back".into(),
-                Some(serde_json::json!({"aliases": ["database", "db", "database"]})),
+                Some(Box::new(serde_json::json!({"aliases": ["database", "db", "database"]}))),
             );
             s.networks.insert("front".into(), None);
         }
@@ -455,7 +455,7 @@ mod tests {
         if let Some(s) = p.services.get_mut("web") {
             s.networks.insert(
                 "back".into(),
-                Some(serde_json::json!({"aliases": ["Database"]})),
+                Some(Box::new(serde_json::json!({"aliases": ["Database"]}))),
             );
         }
         let (_, diags) = compute(&p);

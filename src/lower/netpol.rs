@@ -372,7 +372,7 @@ mod tests {
             ..Project::default()
         };
         for s in svcs {
-            p.services.insert(s.name.clone(), s);
+            p.services.insert(s.name.clone(), Box::new(s));
         }
         p
     }

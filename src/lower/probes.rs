@@ -169,7 +169,7 @@ pub fn startup_timing(t: &Timing) -> Option<(i32, i32)> {
 /// Probes for `plan`'s container.
 pub fn lower(ctx: &mut Ctx, plan: &Plan) -> Probes {
     let svc = plan.svc;
-    let hc = svc.healthcheck.as_ref();
+    let hc = svc.healthcheck.as_deref();
     let mut handler: Option<Probe> = None;
     if let Some(hp) = &plan.ext.http_probe {
         let port = match hp.port.parse::<i32>() {

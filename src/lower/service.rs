@@ -355,10 +355,10 @@ mod tests {
             };
             project.services.insert(
                 "web".into(),
-                ComposeService {
+                Box::new(ComposeService {
                     name: "web".into(),
                     ..ComposeService::default()
-                },
+                }),
             );
             Fixture {
                 project,
@@ -591,7 +591,7 @@ mod tests {
             s.labels.insert("bad key".into(), "x".into());
             s.networks.insert(
                 "back".into(),
-                Some(json!({"aliases": ["www"], "ipv4_address": "10.0.0.2"})),
+                Some(Box::new(json!({"aliases": ["www"], "ipv4_address": "10.0.0.2"}))),
             );
         }
         let (out, d) = f.run(

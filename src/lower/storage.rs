@@ -1155,8 +1155,8 @@ mod tests {
             tmpfs: vec!["/tmp:size=1g,mode=1777".into()],
             ..Service::default()
         };
-        p.services.insert("db".into(), db);
-        p.services.insert("web".into(), web);
+        p.services.insert("db".into(), Box::new(db));
+        p.services.insert("web".into(), Box::new(web));
         p
     }
 

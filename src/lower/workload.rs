@@ -1025,7 +1025,7 @@ pub(crate) mod test_support {
                 svc.name = k.name.clone();
                 svc.node = node.clone();
                 svc.extensions = exts;
-                p.services.insert(k.name.clone(), svc);
+                p.services.insert(k.name.clone(), Box::new(svc));
             }
         }
         if let Some(Value::Map(m)) = root.get("volumes").map(|n| &n.value) {
