@@ -187,10 +187,7 @@ impl Loader<'_> {
                     .help("remove it to avoid potential confusion (Docker Compose says the same)"),
             );
         }
-        let json = root.to_json();
-        schema::validate(&root, &json, &mut self.diags);
-        // The JSON form is a copy of the whole tree: free it before the model is built.
-        drop(json);
+        schema::validate(&root, &mut self.diags);
         // Short-syntax errors (ports, volumes, durations...) are reported even when the
         // schema found problems, so one run shows as many as possible.
         canon::canonical(&mut root, &mut self.diags);

@@ -440,7 +440,9 @@ mod tests {
             s.container_name = Some("my_db".into());
             s.networks.insert(
                 "back".into(),
-                Some(Box::new(serde_json::json!({"aliases": ["database", "db", "database"]}))),
+                Some(Box::new(
+                    serde_json::json!({"aliases": ["database", "db", "database"]}),
+                )),
             );
             s.networks.insert("front".into(), None);
         }

@@ -591,7 +591,9 @@ mod tests {
             s.labels.insert("bad key".into(), "x".into());
             s.networks.insert(
                 "back".into(),
-                Some(Box::new(json!({"aliases": ["www"], "ipv4_address": "10.0.0.2"}))),
+                Some(Box::new(
+                    json!({"aliases": ["www"], "ipv4_address": "10.0.0.2"}),
+                )),
             );
         }
         let (out, d) = f.run(
