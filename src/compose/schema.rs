@@ -7,8 +7,10 @@
 //! The validator is generated at build time from the schema file (jsonschema's
 //! `validator` macro): compiling it at run time (parsing the 76 KB schema, checking it
 //! against its metaschema, building regexes and the `$ref` graph) cost ~3 ms per
-//! process, more than the rest of a 10-service build. The runtime validator remains
-//! in the tests, which check that both find the same problems.
+//! process, more than the rest of a 10-service build. Services are validated one at a
+//! time (see [`validate`]), so the JSON copy the validator needs never holds the whole
+//! project. The runtime validator remains in the tests, which check that this finds
+//! the same problems as validating the whole document.
 
 use super::node::{Node, Value};
 use crate::diag::Diagnostic;
