@@ -32,8 +32,8 @@ echo "$(nproc) cores, $(uname -m); $("$bin" --version)"
 #              and only when valgrind is installed): the figure that does not move with
 #              the machine's load
 printf '%-6s %9s %9s %16s %8s %8s %8s %8s\n' N input_B output_B stdout_ms/min new_ms same_ms rss_MB instr_M
-median() { python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results'][0]; print('%.1f' % (r['median']*1000))" "$1"; }
-fastest() { python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results'][0]; print('%.1f' % (r['min']*1000))" "$1"; }
+# ms FILE FIELD: a hyperfine JSON export's FIELD (median, min) in milliseconds.
+ms() { python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results'][0]; print('%.1f' % (r[sys.argv[2]]*1000))" "$1" "$2"; }
 for n in "${sizes[@]}"; do
   d="$work/n$n"
   python3 scripts/gen-compose.py "$n" "$d"
@@ -53,8 +53,8 @@ for n in "${sizes[@]}"; do
       | sed -n 's/.*Collected : *\([0-9]*\).*/\1/p' | python3 -c "import sys; print('%.1f' % (int(sys.stdin.read())/1e6))")
   fi
   printf '%-6s %9s %9s %16s %8s %8s %8.1f %8s\n' "$n" "$(stat -c %s "$d/compose.yaml")" \
-    "$(stat -c %s "$out")" "$(median "$d/stdout.json")/$(fastest "$d/stdout.json")" "$(median "$d/new.json")" \
-    "$(median "$d/same.json")" "$(echo "$rss/1024" | bc -l)" "$instr"
+    "$(stat -c %s "$out")" "$(ms "$d/stdout.json" median)/$(ms "$d/stdout.json" min)" "$(ms "$d/new.json" median)" \
+    "$(ms "$d/same.json" median)" "$(echo "$rss/1024" | bc -l)" "$instr"
 done
 echo
 echo "stages (in process, median of repeated runs):"

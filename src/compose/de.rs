@@ -15,10 +15,7 @@ pub use serde::de::value::Error;
 
 /// Deserialise `T` from `node`.
 pub fn from_node<T: DeserializeOwned>(node: &Node) -> Result<T, Error> {
-    T::deserialize(NodeDe {
-        node,
-        skip_extensions: false,
-    })
+    T::deserialize(de(node))
 }
 
 /// Deserialise `T` from `node`, leaving out the `x-*` keys of its top mapping.

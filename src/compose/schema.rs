@@ -32,77 +32,32 @@ struct ComposeSchema;
 struct ServiceSchema;
 
 /// Validate `root`, pushing one diagnostic per problem.
-///
-/// The JSON form the validator needs is built a piece at a time: the document with
-/// each service's mapping replaced by `{}` (which the service definition accepts),
-/// then each service on its own against the service definition. Only one service's
-/// copy exists at a time, instead of a copy of the whole project; the problems found
-/// are the same as validating the whole document at once (tested below).
 pub fn validate(root: &Node, diags: &mut Vec<Diagnostic>) {
-    let services = root
-        .get("services")
-        .and_then(Node::as_map)
-        .map_or(&[][..], Vec::as_slice);
-    let top = match &root.value {
-        Value::Map(m) => Json::Object(
-            m.iter()
-                .map(|(k, v)| {
-                    let j = if k.name == "services" {
-                        stub_services(v)
-                    } else {
-                        v.to_json()
-                    };
-                    (k.name.clone(), j)
-                })
-                .collect(),
-        ),
-        _ => root.to_json(),
-    };
     let mut seen: BTreeSet<(Vec<String>, String)> = BTreeSet::new();
-    let mut report = |path: Vec<String>, kind: &ValidationErrorKind, instance: &Json| {
+    check(root, &mut |path, kind, instance| {
         let d = describe(root, &path, kind, instance);
         if seen.insert((path, d.message.clone())) {
             diags.push(d);
         }
+    });
+}
+
+/// Report every schema problem of `root` with its path in the document.
+///
+/// The JSON form the validators need is built a piece at a time: the document with
+/// each service's mapping replaced by `{}` (which the service definition accepts),
+/// then each service on its own against the service definition. Only one service's
+/// copy exists at a time, instead of a copy of the whole project; the problems found
+/// are the same as validating the whole document at once (tested below).
+fn check(root: &Node, report: &mut dyn FnMut(Vec<String>, &ValidationErrorKind, &Json)) {
+    let stub = |_: &str, svc: &Node| match svc.as_map() {
+        Some(_) => Json::Object(Default::default()),
+        None => svc.to_json(),
     };
-    split_errors(
-        &top,
-        services
-            .iter()
-            .filter(|(_, v)| v.as_map().is_some())
-            .map(|(k, v)| (k.name.as_str(), v.to_json())),
-        &mut report,
-    );
-}
-
-/// `services` with every mapping value replaced by `{}` (other values kept: the
-/// document-level check reports them).
-fn stub_services(services: &Node) -> Json {
-    match &services.value {
-        Value::Map(m) => Json::Object(
-            m.iter()
-                .map(|(k, v)| {
-                    let j = if v.as_map().is_some() {
-                        Json::Object(Default::default())
-                    } else {
-                        v.to_json()
-                    };
-                    (k.name.clone(), j)
-                })
-                .collect(),
-        ),
-        _ => services.to_json(),
-    }
-}
-
-/// The problems of a document given as `top` (services stubbed, see
-/// [`stub_services`]) and its service mappings, each reported with its path in the
-/// whole document.
-fn split_errors<'s>(
-    top: &Json,
-    services: impl Iterator<Item = (&'s str, Json)>,
-    report: &mut dyn FnMut(Vec<String>, &ValidationErrorKind, &Json),
-) {
+    let top = object_with(root, |k, v| match k {
+        "services" => object_with(v, stub),
+        _ => v.to_json(),
+    });
     let path_of = |prefix: &[&str], err: &jsonschema::ValidationError<'_>| -> Vec<String> {
         prefix
             .iter()
@@ -110,22 +65,37 @@ fn split_errors<'s>(
             .chain(err.instance_path().iter().map(|s| s.to_string()))
             .collect()
     };
-    if !ComposeSchema::is_valid(top) {
-        for err in ComposeSchema::iter_errors(top) {
+    if !ComposeSchema::is_valid(&top) {
+        for err in ComposeSchema::iter_errors(&top) {
             report(path_of(&[], &err), err.kind(), err.instance());
         }
     }
-    for (name, svc) in services {
+    let services = root.get("services").and_then(Node::as_map).into_iter();
+    for (k, v) in services.flatten().filter(|(_, v)| v.as_map().is_some()) {
+        let svc = v.to_json();
         if ServiceSchema::is_valid(&svc) {
             continue;
         }
         for err in ServiceSchema::iter_errors(&svc) {
             report(
-                path_of(&["services", name], &err),
+                path_of(&["services", &k.name], &err),
                 err.kind(),
                 err.instance(),
             );
         }
+    }
+}
+
+/// The JSON form of `node`, with each entry of a mapping converted by `entry(key,
+/// value)` (other nodes as [`Node::to_json`]).
+fn object_with(node: &Node, entry: impl Fn(&str, &Node) -> Json) -> Json {
+    match &node.value {
+        Value::Map(m) => Json::Object(
+            m.iter()
+                .map(|(k, v)| (k.name.clone(), entry(&k.name, v)))
+                .collect(),
+        ),
+        _ => node.to_json(),
     }
 }
 
@@ -380,23 +350,12 @@ mod tests {
         }
     }
 
-    /// Problems found by the split validation [`validate`] does (the document with
-    /// its services stubbed, then each service alone), as (JSON pointer, kind) pairs.
+    /// Problems [`check`] finds in `doc` (through its tree form, as the loader has
+    /// it), as (JSON pointer, kind) pairs.
     fn split(doc: &Json) -> BTreeSet<(String, String)> {
-        let mut top = doc.clone();
-        let mut services = Vec::new();
-        if let Some(Json::Object(svcs)) = top.get_mut("services") {
-            for (name, v) in svcs.iter_mut() {
-                if v.is_object() {
-                    services.push((name.clone(), std::mem::take(v)));
-                    *v = Json::Object(Default::default());
-                }
-            }
-        }
         let mut out = BTreeSet::new();
-        split_errors(
-            &top,
-            services.iter().map(|(n, v)| (n.as_str(), v.clone())),
+        check(
+            &Node::from_json(doc, crate::source::Span::default()),
             &mut |path, kind, _| {
                 let ptr: String = path
                     .iter()
